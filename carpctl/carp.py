@@ -1,0 +1,135 @@
+"""Pure CARP reasoning over two nodes' states: verdicts, who is MASTER, what a change will do.
+
+Nothing here talks to a node; flows feed it NodeState values. The rules come
+from openbsd-reference.md sections 2 and 10 (kept in the product, independent
+of the lab's model, so the lab can prove this wrong).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .gather import NodeState
+
+# Verdict codes, worst first: the pair's verdict is its worst finding.
+SEVERITY = ("unreachable", "split-brain", "no-master", "masters-split", "carp-init",
+            "demoted", "maintenance", "relayd-down", "pfsync-down", "preempt-off",
+            "webhosts-down", "drift", "unparsed")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    node: str | None = None
+
+
+@dataclass(frozen=True)
+class PairVerdict:
+    pair: str
+    findings: tuple[Finding, ...]
+    master: str | None                       # the node that is MASTER on every vhid
+    vhids: dict[int, dict[str, str]] = field(default_factory=dict)  # vhid -> node -> state
+
+    @property
+    def healthy(self) -> bool:
+        return not self.findings
+
+    @property
+    def verdict(self) -> str:
+        if not self.findings:
+            return "healthy"
+        return min((f.code for f in self.findings), key=SEVERITY.index)
+
+
+def vhid_table(states: list[NodeState]) -> dict[int, dict[str, str]]:
+    table: dict[int, dict[str, str]] = {}
+    for state in states:
+        for carp in state.carp:
+            if carp.vhid is not None:
+                table.setdefault(carp.vhid, {})[state.node] = carp.state
+    return dict(sorted(table.items()))
+
+
+def masters(table: dict[int, dict[str, str]]) -> dict[int, list[str]]:
+    return {vhid: [n for n, s in nodes.items() if s == "MASTER"] for vhid, nodes in table.items()}
+
+
+def pair_master(table: dict[int, dict[str, str]]) -> str | None:
+    """The node that is the only MASTER on every vhid, if there is one."""
+    owners = {tuple(m) for m in masters(table).values()}
+    if len(owners) == 1:
+        (only,) = owners
+        if len(only) == 1:
+            return only[0]
+    return None
+
+
+def assess(pair: str, states: list[NodeState],
+           expected_files: dict[str, dict[str, str]] | None = None) -> PairVerdict:
+    """Every problem of a pair, as findings; no finding means healthy."""
+    findings: list[Finding] = []
+    reachable = [s for s in states if s.reachable]
+    for state in states:
+        if not state.reachable:
+            findings.append(Finding("unreachable", f"{state.node} unreachable ({state.reason}): "
+                                    f"{state.error}", state.node))
+    table = vhid_table(reachable)
+    owners = masters(table)
+    for vhid, nodes in owners.items():
+        if len(nodes) > 1:
+            findings.append(Finding("split-brain", f"vhid {vhid}: MASTER on both {' and '.join(nodes)}"))
+        elif not nodes and reachable:
+            seen = ", ".join(f"{n} {s}" for n, s in table[vhid].items())
+            findings.append(Finding("no-master", f"vhid {vhid}: no MASTER ({seen})"))
+    single = {nodes[0] for nodes in owners.values() if len(nodes) == 1}
+    if len(single) > 1:
+        split = "; ".join(f"vhid {v} on {n[0]}" for v, n in owners.items() if len(n) == 1)
+        findings.append(Finding("masters-split", f"MASTERs split across nodes: {split}"))
+    master = pair_master(table)
+    for state in reachable:
+        findings.extend(_node_findings(state, master, expected_files))
+    if master is not None:
+        findings.extend(_relayd_findings(reachable, master))
+    return PairVerdict(pair, tuple(findings), master, table)
+
+
+def _node_findings(state: NodeState, master: str | None,
+                   expected_files: dict[str, dict[str, str]] | None) -> list[Finding]:
+    node = state.node
+    found: list[Finding] = []
+    for carp in state.carp:
+        if carp.vhid is not None and carp.state == "INIT":
+            why = "interface down" if not carp.up else f"carpdev {carp.carpdev} has no link?"
+            found.append(Finding("carp-init", f"{node} {carp.name} is INIT ({why})", node))
+    if state.maintenance:
+        found.append(Finding("maintenance", f"{node} is in maintenance mode", node))
+    elif state.demote:
+        found.append(Finding("demoted", f"{node} carp demote counter is {state.demote}", node))
+    if state.preempt is False:
+        found.append(Finding("preempt-off", f"{node} has net.inet.carp.preempt=0", node))
+    if state.pfsync is not None and not (state.pfsync.present and state.pfsync.up
+                                         and state.pfsync.syncdev):
+        found.append(Finding("pfsync-down", f"{node} pfsync0 is not up with a syncdev", node))
+    relayd = state.relayd
+    if relayd is not None and relayd.running:
+        down = [h.name for h in relayd.hosts() if h.status != "up"]
+        if down:
+            found.append(Finding("webhosts-down", f"{node} relayd sees hosts down: "
+                                 f"{', '.join(down)}", node))
+    for dest, expected in (expected_files or {}).get(node, {}).items():
+        actual = state.files.get(dest)
+        if actual != expected:
+            what = "is missing" if actual is None else "differs from the inventory"
+            found.append(Finding("drift", f"{node} {dest} {what}", node))
+    found.extend(Finding("unparsed", f"{node}: {problem}", node) for problem in state.problems)
+    return found
+
+
+def _relayd_findings(states: list[NodeState], master: str) -> list[Finding]:
+    """relayd matters on the MASTER: it is the one receiving the traffic."""
+    used = any(s.relayd_enabled or (s.relayd and s.relayd.running) for s in states)
+    on_master = next((s for s in states if s.node == master), None)
+    if used and on_master is not None and not (on_master.relayd and on_master.relayd.running):
+        return [Finding("relayd-down", f"relayd is not running on the MASTER {master}", master)]
+    return []

@@ -1,0 +1,120 @@
+"""carpctl's command line: parse, dispatch, map errors to exit codes. Nothing else.
+
+argparse rather than invoke's parser: the contract's command lines (`status
+PAIR...`, `maintenance enter PAIR NODE`, options after positionals) need variadic
+positionals and nested sub-commands, which invoke's task parser does not express.
+Each command is a plain function in carpctl.api, usable from Python as well.
+Heavy libraries (paramiko, fabric, jinja2, rich, asyncssh) are imported only by
+the command that needs them, so `carpctl --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from . import __version__
+from .errors import EXIT_FAILED, CarpctlError
+
+EPILOG = """exit codes: 0 done; 1 failed (and undone); 2 bad usage or inventory;
+3 refused by a preflight check, nothing changed; 4 failed and could not be fully
+undone (a person must look). `status` exits 1 when any pair is not healthy.
+docs: docs/ in the source tree; `carpctl demo` shows everything on an emulated pair."""
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command accepts, before or after its own arguments."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-i", "--inventory", metavar="PATH", default=argparse.SUPPRESS,
+                        help="inventory file or directory (default: $CARPCTL_INVENTORY or inventory/)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print a JSON report on stdout")
+    common.add_argument("--yes", "-y", action="store_true", default=argparse.SUPPRESS,
+                        help="do not ask for confirmation (for scripts)")
+    common.add_argument("--accept-new-host-keys", action="store_true", default=argparse.SUPPRESS,
+                        help="trust and record host keys not yet in known_hosts (never a changed one)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="carpctl", parents=[common], epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Safe orchestration of OpenBSD CARP firewall pairs over SSH.")
+    parser.add_argument("--version", action="version", version=f"carpctl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help: str, **kw) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help, description=help, **kw)
+
+    p = command("status", "health of every node and a verdict per pair")
+    p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
+    p.add_argument("--watch", nargs="?", type=float, const=2.0, metavar="SECONDS",
+                   help="refresh every SECONDS (default 2) until Ctrl-C")
+    p.add_argument("--parallel", type=int, default=16, metavar="N",
+                   help="nodes queried at once (default 16)")
+
+    p = command("inventory", "check or list the inventory")
+    inv = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    inv.add_parser("check", parents=[common], help="validate the inventory and render every file")
+    inv.add_parser("list", parents=[common], help="pairs, nodes and how each is reached")
+
+    p = command("history", "what carpctl did, when, by whom, with what result")
+    p.add_argument("run", nargs="?", metavar="RUN", help="show one run in detail")
+    p.add_argument("--limit", type=int, default=30, help="how many runs to list (default 30)")
+
+    p = command("lab", "the emulated OpenBSD lab on 127.0.0.1")
+    lab = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = lab.add_parser("up", parents=[common], help="start a lab and write its inventory")
+    up.add_argument("--pairs", type=int, default=1, help="how many pairs (default 1)")
+    up.add_argument("--detach", action="store_true", help="run in the background")
+    for name, help in (("down", "stop a detached lab"), ("status", "the emulated truth"),
+                       ("fault", "inject a fault"), ("log", "commands a node ran")):
+        q = lab.add_parser(name, parents=[common], help=help)
+        if name == "fault":
+            q.add_argument("fault", help="crash, power-on, reboot [DOWNTIME], ssh-down [off], "
+                           "refuse-ssh [off], link DEV up|down, preempt on|off, allow on|off, "
+                           "webhost ADDR up|down, slow SECONDS [REGEX], drop REGEX [COUNT [after]], "
+                           "doas permit|deny, disk-full [off], syspatch NAME..., clear")
+            q.add_argument("target", help="PAIR/NODE (PAIR for webhost)")
+            q.add_argument("values", nargs="*")
+        if name == "log":
+            q.add_argument("target", help="PAIR/NODE")
+    for q in lab.choices.values():
+        q.add_argument("--dir", type=Path, default=Path("lab"),
+                       help="the lab's directory (default ./lab)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("inventory", "json", "yes", "accept_new_host_keys"):
+        if not hasattr(args, name):
+            setattr(args, name, None if name == "inventory" else False)
+    from .output import Output
+
+    out = Output(json_mode=args.json)
+    try:
+        from . import cli_commands
+
+        handler = getattr(cli_commands, f"cmd_{args.command}")
+        return handler(args, out)
+    except CarpctlError as exc:
+        out.error(exc.message)
+        if exc.hint:
+            out.note(exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return EXIT_FAILED
+    except BrokenPipeError:
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("CARPCTL_DEBUG"):
+            raise
+        out.error(f"internal error ({type(exc).__name__}: {exc}); this is a bug in carpctl. "
+                  f"Rerun with CARPCTL_DEBUG=1 to see the traceback.")
+        return EXIT_FAILED

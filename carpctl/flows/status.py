@@ -1,0 +1,62 @@
+"""`carpctl status`: read every node of the chosen pairs (in parallel) and judge each pair."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ..carp import Finding, PairVerdict, assess
+from ..errors import RemoteError, UsageError
+from ..gather import NodeState, read_state, unreachable
+from ..inventory import Pair
+from ..session import Session
+
+
+@dataclass(frozen=True)
+class PairStatus:
+    pair: str
+    nodes: tuple[NodeState, ...]
+    verdict: PairVerdict
+
+
+def expected_hashes(pair: Pair) -> tuple[dict[str, dict[str, str]], list[Finding]]:
+    """sha256 of what the inventory would deploy on each node (drift detection)."""
+    from ..render import render_files
+
+    expected: dict[str, dict[str, str]] = {}
+    problems: list[Finding] = []
+    for node in pair.nodes:
+        try:
+            files = render_files(pair, node)
+        except UsageError as exc:
+            problems.append(Finding("drift", f"cannot render the inventory's files: {exc}",
+                                    node.name))
+            continue
+        expected[node.name] = {f.dest: hashlib.sha256(f.text.encode()).hexdigest() for f in files}
+    return expected, problems
+
+
+def node_state(session: Session, pair: Pair, node_name: str) -> NodeState:
+    node = pair.node(node_name)
+    try:
+        return read_state(session.connection(node), dests=tuple(f.dest for f in pair.files))
+    except RemoteError as exc:
+        return unreachable(node.name, exc)
+
+
+def status(session: Session, pairs: list[Pair], *, parallel: int = 16) -> list[PairStatus]:
+    """Every node of every pair in one round trip each, `parallel` at a time."""
+    jobs = [(pair, node.name) for pair in pairs for node in pair.nodes]
+    states = session.parallel(lambda job: node_state(session, *job), jobs, parallel)
+    by_pair: dict[str, list[NodeState]] = {}
+    for (pair, _), state in zip(jobs, states):
+        by_pair.setdefault(pair.name, []).append(state)
+    results = []
+    for pair in pairs:
+        expected, problems = expected_hashes(pair) if pair.files else ({}, [])
+        verdict = assess(pair.name, by_pair[pair.name], expected)
+        if problems:
+            verdict = PairVerdict(verdict.pair, verdict.findings + tuple(problems),
+                                  verdict.master, verdict.vhids)
+        results.append(PairStatus(pair.name, tuple(by_pair[pair.name]), verdict))
+    return results

@@ -1,0 +1,110 @@
+"""Read a node's state in one round trip: the facts every flow starts from.
+
+The commands are read-only and batched; each output goes to its pure parser. A
+parser that does not understand the output leaves that fact empty and says so
+in `problems`, so one odd line never hides the rest of a node's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import commands as C
+from .errors import ParseError, RemoteError
+from .facts import (CarpInterface, CarpSysctl, PfInfo, Pfsync, RelaydSummary,
+                    parse_carp_interfaces, parse_carp_sysctl, parse_group_demote,
+                    parse_pf_info, parse_pfsync, parse_relayctl, parse_sha256)
+from .transport import NodeConnection, Result
+
+MAINTENANCE_FILE = "/etc/carpctl.maintenance"  # marker kept by `carpctl maintenance`
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """What one node looked like at one moment (None: not read or not understood)."""
+
+    node: str
+    reachable: bool
+    error: str | None = None
+    reason: str | None = None          # timeout, refused, auth, hostkey-changed, ...
+    carp: tuple[CarpInterface, ...] = ()
+    demote: int | None = None
+    sysctl: CarpSysctl | None = None
+    pfsync: Pfsync | None = None
+    pf: PfInfo | None = None
+    relayd_enabled: bool | None = None
+    relayd: RelaydSummary | None = None
+    maintenance: str | None = None     # the marker's text when the node is in maintenance
+    files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256 (None: missing)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def carp_by_vhid(self) -> dict[int, CarpInterface]:
+        return {c.vhid: c for c in self.carp if c.vhid is not None}
+
+    def is_master_everywhere(self) -> bool:
+        return bool(self.carp) and all(c.state == "MASTER" for c in self.carp if c.vhid)
+
+    def is_backup_everywhere(self) -> bool:
+        return bool(self.carp) and all(c.state == "BACKUP" for c in self.carp if c.vhid)
+
+    @property
+    def preempt(self) -> bool | None:
+        return self.sysctl.preempt if self.sysctl else None
+
+
+def unreachable(node: str, exc: RemoteError) -> NodeState:
+    return NodeState(node, False, error=exc.message, reason=exc.reason)
+
+
+def carp_commands() -> list[C.Command]:
+    """The minimum for CARP decisions (polling during a failover)."""
+    return [C.IFCONFIG_CARP, C.CARP_DEMOTE]
+
+
+def status_commands(dests: tuple[str, ...] = ()) -> list[C.Command]:
+    return [C.IFCONFIG_CARP, C.CARP_DEMOTE, C.CARP_SYSCTL, C.PF_INFO, C.RELAYD_ENABLED,
+            C.RELAYD_SUMMARY, C.read_marker(MAINTENANCE_FILE),
+            *(C.sha256(dest) for dest in dests)]
+
+
+def read_state(conn: NodeConnection, *, full: bool = True, dests: tuple[str, ...] = ()) -> NodeState:
+    """One round trip; raises RemoteError only if the node cannot be reached at all."""
+    cmds = status_commands(dests) if full else carp_commands()
+    results = conn.batch(cmds)
+    return parse_state(conn.node.name, results, dests if full else ())
+
+
+def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -> NodeState:
+    """Results of carp_commands() or status_commands(dests), in that order -> NodeState."""
+    problems: list[str] = []
+
+    def parsed(result: Result, parser: Callable, text: str | None = None):
+        try:
+            return parser(result.stdout if text is None else text)
+        except ParseError as exc:
+            problems.append(f"{result.command}: {exc}")
+            return None
+
+    ifconfig, demote = results[0], results[1]
+    carp = parsed(ifconfig, parse_carp_interfaces, ifconfig.output) or ()
+    pfsync = parsed(ifconfig, parse_pfsync, ifconfig.output)
+    values = {
+        "node": node, "reachable": True, "carp": tuple(carp), "pfsync": pfsync,
+        "demote": parsed(demote, parse_group_demote) if demote.ok else None,
+    }
+    if len(results) > 2:
+        sysctl, pf, enabled, relayctl, marker = results[2:7]
+        values["sysctl"] = parsed(sysctl, parse_carp_sysctl) if sysctl.ok else None
+        values["pf"] = parsed(pf, parse_pf_info) if pf.ok else None
+        if not pf.ok:
+            problems.append(f"{pf.command}: {pf.output.strip()[:200]}")
+        values["relayd_enabled"] = enabled.status == 0 if enabled.status in (0, 1) else None
+        values["relayd"] = parsed(relayctl, parse_relayctl, relayctl.output)
+        values["maintenance"] = marker.stdout.strip() or "yes" if marker.ok else None
+        files = {}
+        for dest, result in zip(dests, results[7:]):
+            files[dest] = parsed(result, parse_sha256) if result.ok else None
+        values["files"] = files
+    return NodeState(**values, problems=tuple(problems))

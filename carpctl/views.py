@@ -1,0 +1,94 @@
+"""Turning flow results into the shapes users see: table rows and JSON documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .gather import NodeState
+
+
+def carp_cell(state: NodeState) -> str:
+    return ", ".join(f"{c.name} {c.state} vhid {c.vhid} skew {c.advskew}"
+                     for c in state.carp if c.vhid is not None) or "-"
+
+
+def relayd_cell(state: NodeState) -> str:
+    relayd = state.relayd
+    if relayd is None:
+        return "?"
+    if not relayd.running:
+        return "stopped" if state.relayd_enabled else "off"
+    hosts = relayd.hosts()
+    up = sum(1 for h in hosts if h.status == "up")
+    return f"running {up}/{len(hosts)} up"
+
+
+def pf_cell(state: NodeState) -> str:
+    if state.pf is None:
+        return "?"
+    return f"{'enabled' if state.pf.enabled else 'DISABLED'} {state.pf.states} states"
+
+
+def pfsync_cell(state: NodeState) -> str:
+    sync = state.pfsync
+    if sync is None:
+        return "?"
+    if not sync.present:
+        return "none"
+    return f"{'up' if sync.up else 'down'} {sync.syncdev or '-'}"
+
+
+def _flag(value: bool | None) -> str:
+    return {True: "1", False: "0", None: "?"}[value]
+
+
+def node_row(pair: str, state: NodeState) -> list[str]:
+    if not state.reachable:
+        return [pair, state.node, f"NO ({state.reason})", "-", "-", "-", "-", "-", "-", "-"]
+    return [pair, state.node, "yes", carp_cell(state),
+            "?" if state.demote is None else str(state.demote), _flag(state.preempt),
+            pfsync_cell(state), pf_cell(state), relayd_cell(state),
+            "yes" if state.maintenance else ""]
+
+
+STATUS_COLUMNS = ["pair", "node", "reachable", "carp", "demote", "preempt", "pfsync", "pf",
+                  "relayd", "maint"]
+
+
+def node_json(state: NodeState) -> dict[str, Any]:
+    doc: dict[str, Any] = {"node": state.node, "reachable": state.reachable}
+    if not state.reachable:
+        doc.update(error=state.error, reason=state.reason)
+        return doc
+    relayd = state.relayd
+    hosts = relayd.hosts() if relayd else ()
+    doc.update(
+        carp=[{"name": c.name, "state": c.state, "vhid": c.vhid, "advbase": c.advbase,
+               "advskew": c.advskew, "carpdev": c.carpdev} for c in state.carp],
+        demote=state.demote,
+        preempt=state.preempt,
+        pfsync=None if state.pfsync is None else {
+            "present": state.pfsync.present, "up": state.pfsync.up,
+            "syncdev": state.pfsync.syncdev},
+        pf=None if state.pf is None else {"enabled": state.pf.enabled, "states": state.pf.states},
+        relayd={"enabled": state.relayd_enabled, "running": bool(relayd and relayd.running),
+                "hosts_up": sum(1 for h in hosts if h.status == "up"), "hosts_total": len(hosts)},
+        maintenance=state.maintenance,
+        files=state.files,
+        problems=list(state.problems),
+    )
+    return doc
+
+
+def pair_status_json(status) -> dict[str, Any]:
+    verdict = status.verdict
+    return {
+        "pair": status.pair,
+        "verdict": verdict.verdict,
+        "healthy": verdict.healthy,
+        "master": verdict.master,
+        "vhids": {str(v): nodes for v, nodes in verdict.vhids.items()},
+        "findings": [{"code": f.code, "message": f.message, "node": f.node}
+                     for f in verdict.findings],
+        "nodes": [node_json(s) for s in status.nodes],
+    }

@@ -1,0 +1,44 @@
+"""Fixtures shared by every test: an isolated home, a lab in-process, a session on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch) -> Path:
+    """No test reads or writes the developer's ~/.ssh, history or inventory."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CARPCTL_STATE_DIR", str(home / "state"))
+    monkeypatch.delenv("CARPCTL_INVENTORY", raising=False)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    return home
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """One emulated pair (fw1 primary at advskew 0, fw2 at 100, preempt on), over real SSH."""
+    from carpctl.lab.lab import Lab
+
+    with Lab(tmp_path / "lab") as running:
+        yield running
+
+
+@pytest.fixture
+def inventory(lab):
+    from carpctl.inventory import load_inventory
+
+    return load_inventory(lab.inventory)
+
+
+@pytest.fixture
+def session(inventory):
+    """A carpctl Session on the lab, journaling into the test's own history."""
+    from carpctl.history import History
+    from carpctl.session import Session
+
+    with Session(inventory, history=History()) as running:
+        yield running
