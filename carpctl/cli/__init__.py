@@ -3,7 +3,8 @@
 argparse rather than invoke's parser: the contract's command lines (`status
 PAIR...`, `maintenance enter PAIR NODE`, options after positionals) need variadic
 positionals and nested sub-commands, which invoke's task parser does not express.
-Each command is a plain function in carpctl.api, usable from Python as well.
+The work is done by flows (carpctl.flows), plain functions usable from Python;
+each command's handler is the module carpctl.cli.<command> with a `run(args, out)`.
 Heavy libraries (paramiko, fabric, jinja2, rich, asyncssh) are imported only by
 the command that needs them, so `carpctl --help` stays fast.
 """
@@ -14,8 +15,8 @@ import argparse
 import os
 from pathlib import Path
 
-from . import __version__
-from .errors import EXIT_FAILED, CarpctlError
+from .. import __version__
+from ..errors import EXIT_FAILED, CarpctlError
 
 EPILOG = """exit codes: 0 done; 1 failed (and undone); 2 bad usage or inventory;
 3 refused by a preflight check, nothing changed; 4 failed and could not be fully
@@ -56,6 +57,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parallel", type=int, default=16, metavar="N",
                    help="nodes queried at once (default 16)")
 
+    p = command("failover", "hand MASTER to the other node, verified, undone on failure")
+    p.add_argument("pair", nargs="?", metavar="PAIR", help="may be omitted with one pair")
+    p.add_argument("--to", required=True, metavar="peer|NODE",
+                   help="`peer`: the node that is not MASTER now; or a node's name")
+    p.add_argument("--method", choices=("advskew", "carpdemote"),
+                   help="default: the pair's failover.method (advskew)")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds to wait for the take-over")
+    p.add_argument("--keep-demoted", action="store_true",
+                   help="leave the old MASTER demoted (do not restore its advskew/demote counter)")
+    p.add_argument("--force", action="store_true", help="go on despite a split or double MASTER")
+    _lock_options(p)
+
+    p = command("deploy", "render, validate, install and apply the pair's files, BACKUP first")
+    p.add_argument("pairs", nargs="+", metavar="PAIR")
+    p.add_argument("--check", action="store_true", help="validate and show diffs, change nothing")
+    p.add_argument("--diff", action="store_true", help="show diffs and go on")
+    p.add_argument("--only", action="append", metavar="pf|relayd|FILE",
+                   help="deploy only these files (repeatable)")
+    p.add_argument("--handoff", action="store_true",
+                   help="hand MASTER to the updated BACKUP before updating the MASTER")
+    p.add_argument("--hand-back", action="store_true",
+                   help="with --handoff: give MASTER back to the original node at the end")
+    p.add_argument("--confirm-timeout", type=float, metavar="S",
+                   help="seconds before a node restores its old pf rules unless confirmed")
+    p.add_argument("--parallel", type=int, default=1, metavar="N", help="pairs deployed at once")
+    p.add_argument("--fail-fast", action="store_true", help="stop other pairs after a failure")
+    _lock_options(p)
+
+    p = command("rollback", "put back the configuration a deploy replaced")
+    p.add_argument("pair", metavar="PAIR")
+    p.add_argument("--node", metavar="NODE", help="only this node (default: both)")
+    p.add_argument("--to", metavar="RUN", help="the deploy run whose backups to restore "
+                   "(default: the last deploy)")
+    _lock_options(p)
+
+    p = command("maintenance", "keep a node out of MASTER, persistently, until exit")
+    p.add_argument("action", choices=("enter", "exit"))
+    p.add_argument("pair", metavar="PAIR")
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("--failback", action="store_true", help="on exit: hand MASTER back to NODE")
+    _lock_options(p)
+
+    p = command("run", "run a maintenance window from a playbook")
+    p.add_argument("playbook", nargs="?", metavar="PLAYBOOK")
+    p.add_argument("pairs", nargs="*", metavar="PAIR")
+    p.add_argument("--check", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--resume", metavar="RUN", help="resume a failed or interrupted run")
+    _lock_options(p)
+
+    command("demo", "start a lab pair and show carpctl on it, step by step")
+
     p = command("inventory", "check or list the inventory")
     inv = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     inv.add_parser("check", parents=[common], help="validate the inventory and render every file")
@@ -88,20 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lock_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--break-lock", action="store_true",
+                   help="remove a stale lock left by a run that died")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     for name in ("inventory", "json", "yes", "accept_new_host_keys"):
         if not hasattr(args, name):
             setattr(args, name, None if name == "inventory" else False)
-    from .output import Output
+    from ..output import Output
 
     out = Output(json_mode=args.json)
     try:
-        from . import cli_commands
+        import importlib
 
-        handler = getattr(cli_commands, f"cmd_{args.command}")
-        return handler(args, out)
+        handler = importlib.import_module(f"carpctl.cli.{args.command}")
+        return handler.run(args, out)
     except CarpctlError as exc:
         out.error(exc.message)
         if exc.hint:

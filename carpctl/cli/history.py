@@ -1,0 +1,46 @@
+"""`carpctl history [RUN]`: the journal."""
+
+from __future__ import annotations
+
+import time
+from argparse import Namespace
+
+from ..errors import EXIT_OK, UsageError
+from ..output import Output
+
+
+def run(args: Namespace, out: Output) -> int:
+    from ..history import History
+
+    history = History()
+    if args.run:
+        run = history.run(args.run)
+        if run is None:
+            raise UsageError(f"no run {args.run!r} in {history.path}")
+        commands, steps = history.commands(run.id), history.steps(run.id)
+        if out.json_mode:
+            out.json({"run": run.__dict__, "steps": steps, "commands": commands})
+            return EXIT_OK
+        out.line(f"run {run.id}: {run.command}")
+        out.line(f"  by {run.user}@{run.host} at {time.ctime(run.started)}, "
+                 f"exit {run.exit_code if run.exit_code is not None else '(running or killed)'}")
+        if run.summary:
+            out.line(f"  {run.summary}")
+        for key, value in run.details.items():
+            out.line(f"  {key}: {value}")
+        if steps:
+            out.table(["#", "step", "node", "status"],
+                      [[s["seq"], s["name"], s["node"] or "", s["status"]] for s in steps])
+        out.table(["#", "node", "exit", "ms", "command"],
+                  [[c["seq"], c["node"], c["status"], f"{(c['duration'] or 0) * 1000:.0f}",
+                    c["command"]] for c in commands])
+        return EXIT_OK
+    runs = history.runs(args.limit)
+    if out.json_mode:
+        out.json([r.__dict__ for r in runs])
+        return EXIT_OK
+    out.table(["run", "when", "by", "command", "exit", "summary"],
+              [[r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
+                r.user, r.command, "" if r.exit_code is None else r.exit_code,
+                (r.summary or "")[:60]] for r in runs])
+    return EXIT_OK

@@ -1,0 +1,43 @@
+"""`carpctl lab ...`: the emulated lab, from a shell."""
+
+from __future__ import annotations
+
+import time
+from argparse import Namespace
+
+from ..errors import EXIT_OK, UsageError
+from ..output import Output
+
+
+def run(args: Namespace, out: Output) -> int:
+    from ..lab import cli as lab_cli
+
+    directory = args.dir
+    try:
+        if args.action == "up":
+            return lab_cli.up(directory, args.pairs, detach=args.detach, out=out.line)
+        if args.action == "down":
+            return lab_cli.down(directory, out=out.line)
+        if args.action == "status":
+            truth = lab_cli.truth(directory)
+            if out.json_mode:
+                out.json(truth)
+            else:
+                out.table(["pair", "node", "power", "demote", "preempt", "carp"],
+                          lab_cli.status_rows(truth), title=f"lab {directory}")
+            return EXIT_OK
+        if args.action == "fault":
+            lab_cli.fault(directory, args.fault, args.target, args.values)
+            out.line(f"{args.fault} {args.target} {' '.join(args.values)}".rstrip())
+            return EXIT_OK
+        entries = lab_cli.log(directory, args.target)
+        if out.json_mode:
+            out.json(entries)
+        else:
+            out.table(["time", "user", "exit", "ms", "command"],
+                      [[time.strftime("%H:%M:%S", time.localtime(e["time"])), e["user"],
+                        "cut" if e["status"] is None else e["status"],
+                        f"{e['duration'] * 1000:.0f}", e["command"]] for e in entries])
+        return EXIT_OK
+    except (ValueError, IndexError, KeyError, lab_cli.control.LabNotRunning) as exc:
+        raise UsageError(f"lab {args.action}: {exc}") from None
