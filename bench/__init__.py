@@ -1,0 +1,1 @@
+"""carpctl's benchmarks: `python -m bench [NAME ...]` runs bench/bench_NAME.py files."""
