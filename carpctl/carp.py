@@ -75,6 +75,8 @@ def assess(pair: str, states: list[NodeState],
             findings.append(Finding("unreachable", f"{state.node} unreachable ({state.reason}): "
                                     f"{state.error}", state.node))
     table = vhid_table(reachable)
+    if reachable and not table:
+        findings.append(Finding("no-master", "no carp interface with a vhid on any node"))
     owners = masters(table)
     for vhid, nodes in owners.items():
         if len(nodes) > 1:
@@ -118,7 +120,9 @@ def _node_findings(state: NodeState, master: str | None,
             found.append(Finding("webhosts-down", f"{node} relayd sees hosts down: "
                                  f"{', '.join(down)}", node))
     for dest, expected in (expected_files or {}).get(node, {}).items():
-        actual = state.files.get(dest)
+        if dest not in state.files:
+            continue  # not readable: reported among the node's problems
+        actual = state.files[dest]
         if actual != expected:
             what = "is missing" if actual is None else "differs from the inventory"
             found.append(Finding("drift", f"{node} {dest} {what}", node))
@@ -130,6 +134,40 @@ def _relayd_findings(states: list[NodeState], master: str) -> list[Finding]:
     """relayd matters on the MASTER: it is the one receiving the traffic."""
     used = any(s.relayd_enabled or (s.relayd and s.relayd.running) for s in states)
     on_master = next((s for s in states if s.node == master), None)
-    if used and on_master is not None and not (on_master.relayd and on_master.relayd.running):
+    if used and on_master is not None and on_master.relayd is not None \
+            and not on_master.relayd.running:  # None: unknown (doas refused), not "down"
         return [Finding("relayd-down", f"relayd is not running on the MASTER {master}", master)]
     return []
+
+
+# -- predictions (openbsd-reference.md 2.1-2.2, 10.1-10.3) ---------------------------------
+def interval(advbase: int, advskew: int) -> tuple[int, int]:
+    """A vhid's advertisement interval as the kernel keeps it: (seconds, microseconds)."""
+    usec = advskew * 1_000_000 // 256
+    if advbase == 0 and usec == 0:
+        return (0, 1_000_000 // 256)
+    return (advbase, usec)
+
+
+def seconds(advbase: int, advskew: int) -> float:
+    sec, usec = interval(advbase, advskew)
+    return sec + usec / 1_000_000
+
+
+def backup_takes_over(*, preempt: bool, own: tuple[int, int], own_demote: int,
+                      sender: tuple[int, int], sender_demote: int,
+                      own_advbase: int, own_advskew: int) -> bool:
+    """Whether a BACKUP becomes MASTER on hearing the MASTER's advertisement (rules 1-3)."""
+    if preempt and own < sender and sender_demote >= own_demote:
+        return True
+    if sender_demote > own_demote:
+        return True
+    return own_advbase > 0 and (3 * own_advbase, own_advskew * 1_000_000 // 256) < sender
+
+
+def moves_to(*, backup_preempt: bool, backup_demote: int, backup: tuple[int, int],
+             master_demote: int, master: tuple[int, int]) -> bool:
+    """Will the BACKUP (advbase, advskew) take the vhid from the MASTER (advbase, advskew)?"""
+    return backup_takes_over(preempt=backup_preempt, own=interval(*backup), own_demote=backup_demote,
+                             sender=interval(*master), sender_demote=master_demote,
+                             own_advbase=backup[0], own_advskew=backup[1])

@@ -14,15 +14,19 @@ from . import commands as C
 from .errors import ParseError, RemoteError
 from .facts import (CarpInterface, CarpSysctl, PfInfo, Pfsync, RelaydSummary,
                     parse_carp_interfaces, parse_carp_sysctl, parse_group_demote,
-                    parse_pf_info, parse_pfsync, parse_relayctl, parse_sha256)
+                    parse_pf_info, parse_pfsync, parse_rcctl_get, parse_relayctl, parse_sha256)
 from .transport import NodeConnection, Result
 
-MAINTENANCE_FILE = "/etc/carpctl.maintenance"  # marker kept by `carpctl maintenance`
+MAINTENANCE_FILE = "/var/carpctl/maintenance/state"  # kept by `carpctl maintenance`
 
 
 @dataclass(frozen=True)
 class NodeState:
-    """What one node looked like at one moment (None: not read or not understood)."""
+    """What one node looked like at one moment (None: not read or not understood).
+
+    A file that could not be read (doas refused) is left out of `files` rather
+    than set to None, so it is not mistaken for a missing one; `problems` says why.
+    """
 
     node: str
     reachable: bool
@@ -36,7 +40,7 @@ class NodeState:
     relayd_enabled: bool | None = None
     relayd: RelaydSummary | None = None
     maintenance: str | None = None     # the marker's text when the node is in maintenance
-    files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256 (None: missing)
+    files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256, None: missing
     problems: tuple[str, ...] = ()
 
     @property
@@ -55,7 +59,8 @@ class NodeState:
 
 
 def unreachable(node: str, exc: RemoteError) -> NodeState:
-    return NodeState(node, False, error=exc.message, reason=exc.reason)
+    return NodeState(node, False, error=exc.message.removeprefix(f"{exc.node}: "),
+                     reason=exc.reason)
 
 
 def carp_commands() -> list[C.Command]:
@@ -76,11 +81,18 @@ def read_state(conn: NodeConnection, *, full: bool = True, dests: tuple[str, ...
     return parse_state(conn.node.name, results, dests if full else ())
 
 
+def _missing(result: Result) -> bool:
+    return "No such file or directory" in result.stderr
+
+
 def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -> NodeState:
     """Results of carp_commands() or status_commands(dests), in that order -> NodeState."""
     problems: list[str] = []
 
     def parsed(result: Result, parser: Callable, text: str | None = None):
+        if not result.ok and result.stderr.startswith("doas: "):
+            problems.append(f"{result.command}: {result.stderr.strip()[:200]}")
+            return None
         try:
             return parser(result.stdout if text is None else text)
         except ParseError as exc:
@@ -100,11 +112,18 @@ def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -
         values["pf"] = parsed(pf, parse_pf_info) if pf.ok else None
         if not pf.ok:
             problems.append(f"{pf.command}: {pf.output.strip()[:200]}")
-        values["relayd_enabled"] = enabled.status == 0 if enabled.status in (0, 1) else None
+        config = parsed(enabled, lambda text: parse_rcctl_get(text, enabled.status),
+                        enabled.output)
+        values["relayd_enabled"] = config.enabled if config else None
         values["relayd"] = parsed(relayctl, parse_relayctl, relayctl.output)
         values["maintenance"] = marker.stdout.strip() or "yes" if marker.ok else None
         files = {}
         for dest, result in zip(dests, results[7:]):
-            files[dest] = parsed(result, parse_sha256) if result.ok else None
+            if result.ok:
+                files[dest] = parsed(result, parse_sha256)
+            elif _missing(result):
+                files[dest] = None
+            else:  # unreadable (doas refused?): unknown, which is not "missing"
+                problems.append(f"{result.command}: {result.output.strip()[:200]}")
         values["files"] = files
     return NodeState(**values, problems=tuple(problems))

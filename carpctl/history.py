@@ -169,6 +169,7 @@ class Run:
         self._step_seq = 0
         self._lock = threading.Lock()
         self.details: dict[str, Any] = {}
+        self.finished = False
 
     def record(self, result) -> None:
         """A transport Recorder: one row per remote command."""
@@ -194,6 +195,7 @@ class Run:
             (self.id, seq, name, node, status, now, now, self._redact(json.dumps(data or {}))))
 
     def finish(self, exit_code: int, summary: str) -> None:
+        self.finished = True
         self.history._write(
             "UPDATE runs SET finished = ?, exit_code = ?, summary = ?, details = ? WHERE id = ?",
             (time.time(), exit_code, self._redact(summary),

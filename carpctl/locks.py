@@ -127,6 +127,10 @@ class PairLock:
     def release(self) -> None:
         """Give the lock back on every node where it is held (best effort, never raises)."""
         for node in reversed(self.held):
+            if self.session.is_lost(node):
+                self.session.out.warn(f"{node.name}: unreachable, lock {LOCK_DIR} left there; the "
+                                      f"next run will see it as stale (--break-lock)")
+                continue
             try:
                 self.session.connection(node).run(_release_command(self.owner))
             except RemoteError as exc:

@@ -59,6 +59,11 @@ class Output:
     def warn(self, text: str) -> None:
         print(f"carpctl: warning: {text}", file=self.err_stream, flush=True)
 
+    def clear(self) -> None:
+        """Clear a terminal (between `--watch` refreshes); nothing when piped or in JSON mode."""
+        if self.interactive and not self.json_mode:
+            self._rich().clear()
+
     # -- structured --------------------------------------------------------------------------
     def json(self, payload: Any) -> None:
         print(json.dumps(payload, indent=2, default=str), file=self.stream, flush=True)

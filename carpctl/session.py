@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
+from .errors import EXIT_FAILED, CarpctlError
 from .output import Output
 from .secrets import redact
 from .transport import NodeConnection
@@ -35,6 +36,7 @@ class Session:
         self._secrets = inventory.secrets
         self._connections: dict[tuple[str, str], NodeConnection] = {}
         self._lock = threading.Lock()
+        self.lost: set[tuple[str, str]] = set()   # nodes that dropped out during this run
 
     def redact(self, text: str) -> str:
         return redact(text, self._secrets) if self._secrets else text
@@ -65,6 +67,13 @@ class Session:
                 self._connections[key] = conn
             return conn
 
+    def mark_lost(self, pair: str, node: str) -> None:
+        """A node failed mid-run: cleanup steps should not wait on it again."""
+        self.lost.add((pair, node))
+
+    def is_lost(self, node: Node) -> bool:
+        return (node.pair, node.name) in self.lost
+
     def fresh_connection(self, node: Node) -> NodeConnection:
         """A NEW connection, not shared (the lockout check must not reuse one)."""
         return NodeConnection(node, accept_new_host_keys=self.accept_new_host_keys,
@@ -80,8 +89,18 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """Close connections; a run an error ended is journaled with that error's exit code."""
+        try:
+            if exc is not None and self.run is not None and not self.run.finished:
+                if isinstance(exc, CarpctlError):
+                    self.finish(exc.exit_code, exc.message)
+                elif isinstance(exc, KeyboardInterrupt):
+                    self.finish(EXIT_FAILED, "interrupted")
+                else:
+                    self.finish(EXIT_FAILED, f"internal error ({type(exc).__name__}: {exc})")
+        finally:
+            self.close()
 
     # -- helpers ---------------------------------------------------------------------------------
     def parallel(self, func: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:

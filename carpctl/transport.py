@@ -1,14 +1,16 @@
 """One reused SSH connection per node: host keys, doas, timeouts, batching, recording.
 
-Connections are set up with Fabric (ssh config, ProxyJump gateways, SFTP); commands
-run on plain paramiko channels so a round trip costs one channel and no helper
-threads. Host keys are checked against known_hosts and never accepted silently:
-Fabric's default AutoAddPolicy is replaced.
+Connections are set up with Fabric (ProxyJump gateway chains, SFTP; the inventory
+has already applied ~/.ssh/config); commands run on plain paramiko channels so a
+round trip costs one channel and no helper threads. Host keys are checked
+against known_hosts and never accepted silently (carpctl.known_hosts replaces
+Fabric's default AutoAddPolicy).
 """
 
 from __future__ import annotations
 
-import errno
+import functools
+import logging
 import secrets as random_tokens
 import socket
 import threading
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
+from . import known_hosts
 from .commands import Command
 from .errors import RemoteError
 from .validate import parse_proxy_jump
@@ -24,8 +27,14 @@ from .validate import parse_proxy_jump
 if TYPE_CHECKING:
     from .inventory import Node
 
-RETRY_DELAYS = (0.2, 0.5, 1.0)   # connection set-up only: refused, reset, banner not seen
+RETRY_DELAYS = (0.2, 0.5, 1.0)   # connection set-up only: refused, reset, unreachable
 COMMAND_TIMEOUT = 60.0           # silence on a channel this long means the node is gone
+RETRYABLE = ("refused", "unreachable", "ssh")  # what a second attempt may cure
+
+# paramiko logs every failed handshake with a traceback; without a handler of its
+# own, Python's last-resort handler would print those on the user's terminal.
+# carpctl reports the failure itself, in one line (ConnectError).
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -63,42 +72,32 @@ class ConnectionLost(RemoteError):
         self.command = command
 
 
-def _fingerprint(key) -> str:
-    import base64
-    import hashlib
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+@functools.cache
+def _fabric_config():
+    """One Fabric config for every connection: building one costs milliseconds, and the
+    inventory already resolved what Fabric would read from ssh config."""
+    from fabric import Config
+
+    return Config(lazy=True, overrides={"load_ssh_configs": False})
 
 
-def _host_key_name(host: str, port: int) -> str:
-    return host if port == 22 else f"[{host}]:{port}"
+def _handshake_failure(exc: Exception, node: Node, where: str) -> ConnectError:
+    """Why an SSH handshake failed, from paramiko's exception and its cause.
 
-
-def _known_hosts_files(node: Node) -> list[Path]:
-    user_file = Path.home() / ".ssh" / "known_hosts"
-    files = [Path(p).expanduser() for p in node.known_hosts]
-    if user_file not in files:
-        files.append(user_file)
-    return files
-
-
-def _host_key_policy(node: Node, accept_new: bool):
-    """Reject unknown keys, or record them in the node's first known_hosts file."""
-    import paramiko
-
-    class Policy(paramiko.MissingHostKeyPolicy):
-        def missing_host_key(self, client, hostname, key):
-            if not accept_new:
-                raise ConnectError(
-                    node.name, f"unknown host key {key.get_name()} {_fingerprint(key)} for "
-                    f"{hostname}; verify it and add it to known_hosts, or rerun with "
-                    f"--accept-new-host-keys", reason="hostkey-unknown")
-            target = _known_hosts_files(node)[0]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "a") as f:
-                f.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
-            client.get_host_keys().add(hostname, key.get_name(), key)
-    return Policy()
+    paramiko words a banner that never came and a connection closed before the
+    banner the same way; the exception it caught tells them apart. A handshake
+    still unfinished when connect's own timeout ends shows up later as
+    "No existing session".
+    """
+    cause = exc.__context__
+    text = str(exc)
+    if isinstance(cause, (ConnectionError, EOFError)):
+        return ConnectError(node.name, f"{where} closed the connection before the SSH banner "
+                            f"(sshd refusing connections?)", reason="refused")
+    if "banner" in text.lower() or "no existing session" in text.lower():
+        return ConnectError(node.name, f"timed out waiting for the SSH handshake with {where} "
+                            f"after {node.connect_timeout:g}s", reason="timeout")
+    return ConnectError(node.name, f"SSH to {where} failed: {text}", reason="ssh")
 
 
 class NodeConnection:
@@ -113,98 +112,114 @@ class NodeConnection:
         self._redact = redact
         self._timeout = command_timeout
         self._conn = None
-        self._lock = threading.Lock()
-        self.round_trips = 0
+        self._lock = threading.RLock()   # one command at a time on this connection
+        self.connects = 0      # successful connection set-ups (1 for a whole healthy run)
+        self.round_trips = 0   # execs and file transfers after connecting
 
     # -- connecting -------------------------------------------------------------------------
     def _fabric_connection(self):
-        from fabric import Config, Connection
+        """Fabric connections to the jump hosts (if any), then the node, chained.
+
+        The first hop's TCP socket is opened here, with TCP_NODELAY: without it,
+        Nagle and delayed ACKs add ~40 ms to each step of the handshake and to
+        every round trip after it.
+        """
+        from fabric import Connection
 
         node = self.node
-        config = Config(lazy=True, overrides={"load_ssh_configs": False})
         timeout = node.connect_timeout
         connect_kwargs = {"timeout": timeout, "banner_timeout": timeout,
                           "auth_timeout": timeout, "look_for_keys": node.identity_file is None,
                           "allow_agent": node.identity_file is None}
         if node.identity_file is not None:
             connect_kwargs["key_filename"] = [str(Path(node.identity_file).expanduser())]
-        gateway = None
-        for hop in parse_proxy_jump(node.proxy_jump) if node.proxy_jump else ():
-            gateway = Connection(hop.host, user=hop.user or node.user, port=hop.port or 22,
-                                 config=config, connect_kwargs=dict(connect_kwargs),
-                                 gateway=gateway)
-            self._verify_host_keys(gateway.client)
-        conn = Connection(node.host, user=node.user, port=node.port, config=config,
-                          connect_kwargs=connect_kwargs, gateway=gateway)
-        self._verify_host_keys(conn.client)
+        jumps = parse_proxy_jump(node.proxy_jump) if node.proxy_jump else ()
+        hops = [*((h.host, h.port or 22, h.user or node.user) for h in jumps),
+                (node.host, node.port, node.user)]
+        conn = None
+        for host, port, user in hops:
+            kwargs = dict(connect_kwargs)
+            if conn is None:
+                kwargs["sock"] = _dial(host, port, timeout)
+            try:
+                conn = Connection(host, user=user, port=port, config=_fabric_config(),
+                                  connect_kwargs=kwargs, gateway=conn)
+                known_hosts.verify_with(conn.client, node, host, port,
+                                        accept_new=self._accept_new)
+            except BaseException:
+                if "sock" in kwargs:
+                    kwargs["sock"].close()
+                raise
         return conn
-
-    def _verify_host_keys(self, client) -> None:
-        for path in _known_hosts_files(self.node):
-            if path.is_file():
-                client.load_system_host_keys(str(path))
-        client.set_missing_host_key_policy(_host_key_policy(self.node, self._accept_new))
 
     def open(self) -> None:
         """Connect (once), retrying only set-up failures that a retry can cure."""
+        with self._lock:
+            if self._conn is not None and self._conn.is_connected:
+                return
+            for delay in (*RETRY_DELAYS, None):
+                conn = None
+                try:
+                    conn = self._fabric_connection()
+                    conn.open()
+                except Exception as exc:
+                    if conn is not None:
+                        _close_chain(conn)
+                    failure = self._connect_failure(exc)
+                    if failure is None:
+                        raise
+                    if delay is None or failure.reason not in RETRYABLE:
+                        raise failure from None
+                    time.sleep(delay)
+                    continue
+                conn.client.get_transport().set_keepalive(15)
+                self._conn = conn
+                self.connects += 1
+                return
+
+    def _connect_failure(self, exc: Exception) -> ConnectError | None:
+        """The one-line reason a connection attempt failed; None for a bug (re-raised)."""
         import paramiko
 
-        if self._conn is not None and self._conn.is_connected:
-            return
         node = self.node
         where = f"{node.host}:{node.port}"
-        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
-            conn = self._fabric_connection()
-            try:
-                conn.open()
-                transport = conn.client.get_transport()
-                transport.set_keepalive(15)
-                if isinstance(transport.sock, socket.socket):  # not through a jump host
-                    # without it, Nagle and delayed ACKs add ~40 ms to every round trip
-                    transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self._conn = conn
-                return
-            except ConnectError:
-                raise
-            except paramiko.BadHostKeyException as exc:
-                raise ConnectError(
-                    node.name, f"host key for {where} CHANGED: it is now "
-                    f"{exc.key.get_name()} {_fingerprint(exc.key)}, known_hosts has "
-                    f"{_fingerprint(exc.expected_key)}; refusing to connect (if the node was "
-                    f"reinstalled, remove the old key with ssh-keygen -R "
-                    f"'{_host_key_name(node.host, node.port)}')", reason="hostkey-changed") from None
-            except paramiko.AuthenticationException as exc:
-                raise ConnectError(node.name, f"authentication as {node.user} to {where} "
-                                   f"failed: {exc}", reason="auth") from None
-            except (socket.timeout, TimeoutError):
-                raise ConnectError(node.name, f"timed out connecting to {where} after "
-                                   f"{node.connect_timeout:g}s", reason="timeout") from None
-            except paramiko.ssh_exception.NoValidConnectionsError as exc:
-                reason, message = "refused", f"connection to {where} refused"
-                if not all(e.errno == errno.ECONNREFUSED for e in exc.errors.values()):
-                    reason, message = "unreachable", f"cannot reach {where}: {exc}"
-                failure = ConnectError(node.name, message, reason=reason)
-            except paramiko.SSHException as exc:
-                text = str(exc)
-                if "banner" in text.lower():
-                    raise ConnectError(node.name, f"timed out waiting for sshd on {where} after "
-                                       f"{node.connect_timeout:g}s", reason="timeout") from None
-                failure = ConnectError(node.name, f"SSH to {where} failed: {text}",
-                                       reason="ssh")
-            except OSError as exc:
-                failure = ConnectError(node.name, f"cannot reach {where}: {exc.strerror or exc}",
-                                       reason="unreachable")
-            conn.close()
-            if delay is None:
-                raise failure
-            time.sleep(delay)
+        if isinstance(exc, known_hosts.UnknownHostKey):
+            return ConnectError(node.name, f"{exc}; verify it and add it to known_hosts, or "
+                                f"rerun with --accept-new-host-keys", reason="hostkey-unknown")
+        if isinstance(exc, paramiko.BadHostKeyException):
+            return ConnectError(
+                node.name, f"host key for {where} CHANGED: it is now "
+                f"{exc.key.get_name()} {known_hosts.fingerprint(exc.key)}, known_hosts has "
+                f"{exc.expected_key.get_name()} {known_hosts.fingerprint(exc.expected_key)}; "
+                f"refusing to connect (if the node was reinstalled, remove the old key with "
+                f"ssh-keygen -R '{known_hosts.host_key_name(node.host, node.port)}')",
+                reason="hostkey-changed")
+        if isinstance(exc, paramiko.AuthenticationException):
+            key = f" with key {node.identity_file}" if node.identity_file else ""
+            return ConnectError(node.name, f"authentication as {node.user} to {where}{key} "
+                                f"failed: {exc}", reason="authentication")
+        if isinstance(exc, (socket.timeout, TimeoutError)):
+            return ConnectError(node.name, f"timed out connecting to {where} after "
+                                f"{node.connect_timeout:g}s", reason="timeout")
+        if isinstance(exc, ConnectionRefusedError):
+            return ConnectError(node.name, f"connection to {where} refused", reason="refused")
+        if isinstance(exc, paramiko.SSHException):
+            return _handshake_failure(exc, node, where)
+        if isinstance(exc, OSError) and exc.filename is not None:
+            return ConnectError(node.name, f"cannot read {exc.filename}: {exc.strerror}",
+                                reason="local-file")
+        if isinstance(exc, OSError):
+            return ConnectError(node.name, f"cannot reach {where}: {exc.strerror or exc}",
+                                reason="unreachable")
+        return None
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    _close_chain(self._conn)
+                finally:
+                    self._conn = None
 
     def __enter__(self) -> NodeConnection:
         return self
@@ -213,8 +228,11 @@ class NodeConnection:
         self.close()
 
     # -- running commands -------------------------------------------------------------------
-    def _exec(self, line: str) -> tuple[int, bytes, bytes]:
-        """One round trip on a fresh channel; stdin is closed at once (like ssh -n)."""
+    def _exec(self, line: str, what: str | None = None) -> tuple[int, bytes, bytes]:
+        """One round trip on a fresh channel; stdin is closed at once (like ssh -n).
+
+        `what` names the command in errors when `line` is a batch's long script.
+        """
         import paramiko
 
         self.open()
@@ -230,10 +248,10 @@ class NodeConnection:
             channel.close()
         except (paramiko.SSHException, EOFError, OSError, socket.timeout) as exc:
             self.close()
-            raise ConnectionLost(self.node.name, self._redact(line)) from exc
+            raise ConnectionLost(self.node.name, self._redact(what or line)) from exc
         if status == -1:  # channel closed without an exit status: the session was cut
             self.close()
-            raise ConnectionLost(self.node.name, self._redact(line))
+            raise ConnectionLost(self.node.name, self._redact(what or line))
         self.round_trips += 1
         return status, stdout, stderr
 
@@ -257,14 +275,10 @@ class NodeConnection:
             return [self.run(commands[0])]
         nonce = random_tokens.token_hex(8)
         become = self.node.become
-        parts = []
-        for i, command in enumerate(commands):
-            parts.append(f"echo '@@{nonce} {i}'; echo '@@{nonce} {i}' >&2; {command.line(become)}; "
-                         f"printf '\\n@@{nonce} {i} = %d\\n' $?; printf '\\n@@{nonce} {i} =\\n' >&2")
-        script = "; ".join(parts)
+        script = _batch_script(commands, become, nonce)
         with self._lock:
             start = time.monotonic()
-            status, out, err = self._exec(script)
+            _, out, err = self._exec(script, "; ".join(map(str, commands)))
         elapsed = time.monotonic() - start
         outs = _split(out.decode("utf-8", "replace"), nonce, len(commands))
         errs = _split(err.decode("utf-8", "replace"), nonce, len(commands))
@@ -319,22 +333,47 @@ class NodeConnection:
         return buffer.getvalue()
 
 
+def _dial(host: str, port: int, timeout: float) -> socket.socket:
+    sock = socket.create_connection((host, port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _close_chain(conn) -> None:
+    """Close a connection and its jump hosts; Fabric closes neither a gateway nor a
+    transport whose handshake failed (its close() looks only at finished ones)."""
+    while conn is not None and not isinstance(conn, str):
+        conn.close()
+        conn.client.close()
+        conn = conn.gateway
+
+
+def _batch_script(commands: Sequence[Command], become: str, nonce: str) -> str:
+    """One shell script: each command, then a marker with its exit status on stdout and a
+    marker on stderr. Each command is on its own line: a background one ends with `&`,
+    which `;` cannot follow. The printf's leading newline puts the marker at the start
+    of a line even after output without a trailing newline; _split takes it off again."""
+    return "\n".join(f"{command.line(become)}\nprintf '\\n@@{nonce} {i} = %d\\n' $?; "
+                     f"printf '\\n@@{nonce} {i} =\\n' >&2" for i, command in enumerate(commands))
+
+
 def _split(text: str, nonce: str, count: int) -> list[tuple[str, int]]:
-    """Cut a batch's stream back into per-command (text, status); -1 if a piece is missing."""
+    """Cut a batch's stream back into per-command (text, status); -1 if a piece is missing.
+
+    A command's output is everything between the previous command's marker and its own.
+    """
     pieces: list[tuple[str, int]] = [("", -1)] * count
     marker = f"@@{nonce} "
-    current: int | None = None
     buffer: list[str] = []
     for line in text.splitlines(keepends=True):
         words = line[len(marker):].split() if line.startswith(marker) else []
-        if len(words) == 1 and words[0].isdigit():
-            current, buffer = int(words[0]), []
-        elif current is not None and len(words) >= 2 and words[1] == "=":
+        if len(words) in (2, 3) and words[0].isdigit() and words[1] == "=" \
+                and int(words[0]) < count:
             body = "".join(buffer)
-            status = int(words[2]) if len(words) > 2 else 0
-            pieces[current] = (body[:-1] if body.endswith("\n") else body, status)
-            current = None
-        elif current is not None:
+            status = int(words[2]) if len(words) == 3 else 0
+            pieces[int(words[0])] = (body.removesuffix("\n"), status)
+            buffer = []
+        else:
             buffer.append(line)
     return pieces
 

@@ -8,7 +8,7 @@ from .gather import NodeState
 
 
 def carp_cell(state: NodeState) -> str:
-    return ", ".join(f"{c.name} {c.state} vhid {c.vhid} skew {c.advskew}"
+    return ", ".join(f"{c.name} {c.state} vhid {c.vhid} base {c.advbase} skew {c.advskew}"
                      for c in state.carp if c.vhid is not None) or "-"
 
 
@@ -92,3 +92,9 @@ def pair_status_json(status) -> dict[str, Any]:
                      for f in verdict.findings],
         "nodes": [node_json(s) for s in status.nodes],
     }
+
+
+def status_json(results) -> dict[str, Any]:
+    """The document `carpctl status --json` prints (shape documented in docs/status.md)."""
+    return {"healthy": all(r.verdict.healthy for r in results),
+            "pairs": [pair_status_json(r) for r in results]}

@@ -52,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("status", "health of every node and a verdict per pair")
     p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
-    p.add_argument("--watch", nargs="?", type=float, const=2.0, metavar="SECONDS",
+    p.add_argument("--watch", nargs="?", type=_positive(float), const=2.0, metavar="SECONDS",
                    help="refresh every SECONDS (default 2) until Ctrl-C")
-    p.add_argument("--parallel", type=int, default=16, metavar="N",
+    p.add_argument("--parallel", type=_positive(int), default=16, metavar="N",
                    help="nodes queried at once (default 16)")
 
     p = command("failover", "hand MASTER to the other node, verified, undone on failure")
@@ -140,6 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(kind: type):
+    """An argparse type: a number above 0 (a usage error, exit 2, otherwise)."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+        return value
+    return convert
+
+
 def _lock_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--break-lock", action="store_true",
                    help="remove a stale lock left by a run that died")
@@ -154,13 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     from ..output import Output
 
     out = Output(json_mode=args.json)
+    from ..signals import install
+
+    install()
     try:
         import importlib
 
         handler = importlib.import_module(f"carpctl.cli.{args.command}")
         return handler.run(args, out)
     except CarpctlError as exc:
-        out.error(exc.message)
+        for line in exc.message.splitlines():  # several inventory mistakes: one line each
+            out.error(line)
         if exc.hint:
             out.note(exc.hint)
         return exc.exit_code

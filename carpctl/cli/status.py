@@ -1,40 +1,59 @@
-"""`carpctl status`: the table, the verdicts, the exit code."""
+"""`carpctl status`: the table, the verdicts, the exit code (0 only when every pair is healthy)."""
 
 from __future__ import annotations
 
 import time
 from argparse import Namespace
 
-from ..errors import EXIT_OK
+from ..errors import EXIT_FAILED, EXIT_OK
 from ..output import Output
 from .session import open_session
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..flows.status import status
-    from ..views import STATUS_COLUMNS, node_row, pair_status_json
-
-    session = open_session(args, out, "status " + " ".join(args.pairs), args.pairs,
+    session = open_session(args, out, " ".join(["status", *args.pairs]), args.pairs,
                            journal=args.watch is None)
     with session:
         pairs = session.inventory.select(args.pairs)
+        if args.watch is None:
+            code, summary = report(session, pairs, args.parallel, out)
+            session.finish(code, summary)
+            return code
+        return watch(session, pairs, args.parallel, args.watch, out)
+
+
+def report(session, pairs, parallel: int, out: Output) -> tuple[int, str]:
+    """Read, judge and print once; the exit code and a one-line summary for the journal."""
+    from ..flows.status import status
+    from ..views import STATUS_COLUMNS, node_row, status_json
+
+    results = status(session, pairs, parallel=parallel)
+    healthy = all(r.verdict.healthy for r in results)
+    if out.json_mode:
+        out.json(status_json(results))
+    else:
+        out.table(STATUS_COLUMNS, [node_row(r.pair, s) for r in results for s in r.nodes])
+        for r in results:
+            master = f", MASTER {r.verdict.master}" if r.verdict.master else ""
+            out.line(f"{r.pair}: {r.verdict.verdict}{master}",
+                     style="green" if r.verdict.healthy else "bold red")
+            for finding in r.verdict.findings:
+                out.line(f"  - {finding.message}")
+    summary = ", ".join(f"{r.pair} {r.verdict.verdict}" for r in results)
+    return (EXIT_OK if healthy else EXIT_FAILED), summary
+
+
+def watch(session, pairs, parallel: int, every: float, out: Output) -> int:
+    """Refresh until Ctrl-C, reusing each node's connection; exit with the last verdict.
+
+    Ctrl-C is how a watch ends, so it is not an error here.
+    """
+    code = EXIT_OK
+    try:
         while True:
-            results = status(session, pairs, parallel=args.parallel)
-            healthy = all(r.verdict.healthy for r in results)
-            if out.json_mode:
-                out.json({"healthy": healthy, "pairs": [pair_status_json(r) for r in results]})
-            else:
-                rows = [node_row(r.pair, s) for r in results for s in r.nodes]
-                out.table(STATUS_COLUMNS, rows)
-                for r in results:
-                    style = "green" if r.verdict.healthy else "bold red"
-                    master = f", MASTER {r.verdict.master}" if r.verdict.master else ""
-                    out.line(f"{r.pair}: {r.verdict.verdict}{master}", style=style)
-                    for finding in r.verdict.findings:
-                        out.line(f"  - {finding.message}")
-            code = EXIT_OK if healthy else 1
-            if args.watch is None:
-                session.finish(code, ", ".join(f"{r.pair} {r.verdict.verdict}" for r in results))
-                return code
-            time.sleep(args.watch)
-            out.line()
+            out.clear()
+            out.note(f"every {every:g}s, Ctrl-C to stop; {time.strftime('%H:%M:%S')}")
+            code, _ = report(session, pairs, parallel, out)
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return code

@@ -107,5 +107,6 @@ def write_image(fs: NodeFS, spec: PairSpec, index: int) -> None:
     for directory in ("/tmp", "/var/run", "/var/log", "/var/db", "/home/admin", "/root"):
         fs.mkdir(directory, parents=True)
     fs.chmod("/tmp", 0o1777)
+    fs.chmod("/root", 0o700)
     fs.chown("/home/admin", "admin", "admin")
     fs.install("/var/log/messages", "")

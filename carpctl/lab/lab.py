@@ -24,6 +24,7 @@ from .image import PairSpec
 from .inventory_file import write_inventory
 from .node import LogEntry, Node
 from .pair import LabPair, Timing
+from .shell.jobs import wait_for_jobs
 from .sshd import NodeSSHD
 
 TICK = 0.05  # how often listeners follow node state (sshd up/down after a boot)
@@ -78,19 +79,20 @@ class Lab:
             except BaseException as exc:  # reported to the caller of start()
                 failure.append(exc)
                 loop.run_until_complete(self._stop())
-                loop.close()
+                self._shutdown_loop(loop)
                 ready.set()
                 return
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self._stop())
-            loop.close()
+            self._shutdown_loop(loop)
 
         self._thread = threading.Thread(target=serve, name="carpctl-lab", daemon=True)
         self._thread.start()
         ready.wait()
         if failure:
             self._thread.join()
+            self._loop = self._thread = None
             raise failure[0]
         return self
 
@@ -132,15 +134,36 @@ class Lab:
             self._ticker.cancel()
         for sshd in self._sshd.values():
             await sshd.stop()
+        await asyncio.sleep(0)  # let the aborts just scheduled close their sockets
+
+    def _shutdown_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for the commands still running (their nodes are halted, so they end
+        at their next step), then cancel what is left on the loop and close it."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+        async def drain() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await loop.shutdown_default_executor()
+
+        loop.run_until_complete(drain())
+        loop.close()
 
     def stop(self) -> None:
+        """Stop serving and end every thread the lab started; returns when they are gone."""
+        for pair in self.pairs.values():
+            for node in pair.nodes:
+                node.halt()
         if self._loop is not None and self._thread is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+            self._loop = self._thread = None
+        self._executor.shutdown(wait=True, cancel_futures=True)
         for pair in self.pairs.values():
             for node in pair.nodes:
-                node._down.set()  # wake sleeping commands so their threads end
+                wait_for_jobs(node, timeout=2.0)
         if self._own_dir:
             shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -11,11 +11,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .fs import NodeFS
 from .openbsd.ifaces import physical_ifaces
+from .openbsd.pf_ssh import ssh_verdict
 from .netstart import ifconfig_argvs, rc_conf_flags, sysctl_settings
 from .proc import DropConnection, Proc, Registry
 
@@ -24,6 +26,27 @@ if TYPE_CHECKING:
 
 
 PFSYNC_GROUPS = ("carp", "pfsync")  # pfsync demotes the groups it belongs to (if_pfsync.c)
+
+# /etc/rc's temporary ruleset (IPv4 part), loaded and enabled before anything else:
+# it stays in force when /etc/pf.conf fails to load at boot (reference 2.5 and 10.14)
+RC_TEMPORARY_RULES = """\
+block all
+pass on lo0
+pass in proto tcp from any to any port ssh keep state
+pass out proto { tcp, udp } from any to any port domain keep state
+pass out inet proto icmp all icmp-type echoreq keep state
+pass out inet proto udp from any port bootpc to any port bootps
+pass in inet proto udp from any port bootps to any port bootpc
+pass in proto carp keep state (no-sync)
+pass out proto carp !received-on any keep state (no-sync)
+"""
+
+
+@lru_cache(maxsize=1)
+def rc_temporary_ruleset() -> Any:
+    from .conf.pf import check_pf
+
+    return check_pf(RC_TEMPORARY_RULES, "stdin", lambda path: "")
 
 
 @dataclass
@@ -93,6 +116,7 @@ class Node:
         self.sysctl: dict[str, str] = {}
         self.ifaces: dict[str, Any] = {}   # name -> openbsd.ifaces.Iface
         self.syspatch_pending: list[str] = []
+        self.booted_at = 0.0               # wall clock of the last boot (kern.boottime)
         self.kernel_build = 1              # `uname -v` GENERIC.MP#N; a relinked kernel counts up
         self.kernel_relinked = False       # syspatch relinked a kernel that a reboot will load
         self.log: list[LogEntry] = []
@@ -160,7 +184,7 @@ class Node:
                 return "blackhole"
             if self.faults.ssh_down or self.now() < self.ssh_ready_at:
                 return "refuse"
-            return "accept"
+            return ssh_verdict(self.pf, self.ifaces.values())  # loaded pf rules may block ssh
 
     def record(self, entry: LogEntry) -> None:
         with self._log_lock:
@@ -196,6 +220,7 @@ class Node:
         self.generation += 1
         generation = self.generation
         self.powered = True
+        self.booted_at = time.time() - (time.monotonic() - now)
         if self.kernel_relinked:
             self.kernel_build += 1
             self.kernel_relinked = False
@@ -215,12 +240,14 @@ class Node:
         for ifname in self._hostname_files():
             for argv in ifconfig_argvs(ifname, self._read(f"/etc/hostname.{ifname}")):
                 self.system(argv)
-        self.pf = PfState(enabled=True, changed=now)
+        self.pf = PfState(enabled=True, ruleset=rc_temporary_ruleset(), changed=now)
         self.system(["pfctl", "-f", "/etc/pf.conf"])
         self._start_pfsync(now, settled, generation)
         self.relayd = RelaydState()
         if "relayd" in rc_conf_flags(self._read("/etc/rc.conf.local")):
             self.system(["rcctl", "start", "relayd"])
+        if self.fs.isfile("/etc/rc.local"):  # etc/rc runs it before lowering its demotion
+            self.system(["sh", "/etc/rc.local"])
         self.ssh_ready_at = now if settled else now + timing.ssh_delay
         if not settled:
             def end_of_rc(at: float) -> None:
@@ -268,6 +295,16 @@ class Node:
         self.ifaces = {}
         self.pair.on_power_off(self, now)
         self.drop_connections()
+
+    def halt(self) -> None:
+        """The lab is stopping: every command and background job ends at its next step.
+
+        Not a power-off of the model (the pair's state stays readable); the node
+        just leaves its boot generation, so nothing of it runs on.
+        """
+        with self.lock:
+            self.generation += 1
+            self._down.set()
 
     def crash(self, now: float) -> None:
         """Power loss or panic: nothing is sent, the peer notices by silence."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 STDIN_GRACE = 0.02   # clients that never send EOF get an empty stdin after this
 HOLD_UNANSWERED = 300.0
 HOME = {"root": "/root"}
+GIDS = {"wheel": 0, "operator": 5, "admin": 1000}
 
 
 class _Server(asyncssh.SSHServer):
@@ -119,11 +120,26 @@ class NodeSFTP(asyncssh.SFTPServer):
 
     def setstat(self, path: bytes, attrs: asyncssh.SFTPAttrs) -> None:
         vpath = self._v(path)
+        if attrs.uid is not None or attrs.gid is not None:  # chown: root only (NodeFS)
+            owner = next((name for name, (uid, _, _) in USERS.items() if uid == attrs.uid), None)
+            group = next((name for name, gid in GIDS.items() if gid == attrs.gid), None)
+            self._fs.chown(vpath, owner, group, self._user)
         if attrs.permissions is not None:
             self._fs.chmod(vpath, attrs.permissions & 0o7777, self._user)
         if attrs.size is not None:
             self._fs.check_write(vpath, self._user)
             super().setstat(path, asyncssh.SFTPAttrs(size=attrs.size))
+
+    def scandir(self, path: bytes):
+        self._fs.listdir(self._v(path), self._user)  # EACCES/ENOENT/ENOTDIR as readdir(3)
+        return super().scandir(path)
+
+    def symlink(self, oldpath: bytes, newpath: bytes) -> None:
+        # NodeFS has no links: a host symlink could point outside the node's root
+        raise asyncssh.SFTPOpUnsupported("links are not emulated by the lab")
+
+    def link(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPOpUnsupported("links are not emulated by the lab")
 
     def _owned(self, path: bytes, attrs):
         owner, group = self._fs.owner(self._v(path))
@@ -132,7 +148,7 @@ class NodeSFTP(asyncssh.SFTPServer):
         else:
             result = asyncssh.SFTPAttrs.from_local(attrs)
         result.uid = USERS.get(owner, (0,))[0]
-        result.gid = {"wheel": 0, "operator": 5}.get(group, 1000)
+        result.gid = GIDS.get(group, 1000)
         return result
 
     def stat(self, path: bytes):
@@ -245,9 +261,12 @@ class NodeSSHD:
             return
         stdin = await _read_stdin(process)
         wall, start = time.time(), time.monotonic()
+        generation = node.generation
         loop = asyncio.get_running_loop()
         try:
             status, out, err = await loop.run_in_executor(self._executor, self._run, user, line, stdin)
+            if not node.alive(generation):  # a crash or reboot ended it: nobody got an answer
+                raise DropConnection(line)
         except DropConnection:
             node.record(LogEntry(wall, user, line, None, time.monotonic() - start))
             process.channel.get_connection().abort()

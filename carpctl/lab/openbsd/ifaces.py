@@ -62,7 +62,7 @@ class Iface:
 
 def physical_ifaces(node_index: int) -> dict[str, Iface]:
     """What a node has before netstart: lo0 and three Ethernet ports, no addresses."""
-    ifaces = {"lo0": Iface("lo0", 3, up=True, groups=["lo"],
+    ifaces = {"lo0": Iface("lo0", 4, up=True, groups=["lo"],
                            addresses=[Address("127.0.0.1", 8, None)])}
     for i, dev in enumerate(("em0", "em1", "em2")):
         ifaces[dev] = Iface(dev, i + 1, lladdr=f"52:54:00:0{node_index}:0{i}:01",

@@ -285,6 +285,9 @@ def _apply_carp(node, iface: Iface, settings: list[tuple[str, object]]) -> None:
             if "advskew" in carp_keys:
                 model.set_advskew(node.name, iface.name, int(carp_keys["advskew"]), now)
     configured = iface.name in _carp_views(node)
+    if configured and "inet" in keys and "down" not in keys \
+            and not _carp_views(node)[iface.name].up:
+        model.if_up(node.name, iface.name, now)  # an address brings it up (2-line hostname file)
     for key, value in settings:
         if key in ("up", "down"):
             iface.up = key == "up"

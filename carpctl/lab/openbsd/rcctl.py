@@ -154,11 +154,17 @@ def rcctl(proc: Proc, argv: list[str]) -> int:
     if action == "ls":
         return _ls(proc, names[0] if names else "")
     if action == "order":
+        if names and not proc.root:
+            return proc.fail('rcctl: "order" needs root privileges')
         proc.out("pkg_scripts\n" if not names else "")
         return 0
     if not names and action not in ("enable", "disable"):
         return proc.fail(USAGE)
-    for name in names:
+    if action not in ("get", "getdef", "set", "enable", "disable", "start", "stop", "restart",
+                      "reload", "check", "configtest"):
+        return proc.fail(USAGE)
+    services = names[:1] if action in ("get", "getdef", "set") else names  # then variables
+    for name in services:
         if name not in DAEMONS and name not in SPECIAL:
             proc.err(f"rcctl: service {name} does not exist\n")
             return 2
@@ -173,8 +179,6 @@ def rcctl(proc: Proc, argv: list[str]) -> int:
         for name in names:
             (_enable if action == "enable" else _disable)(node, name)
         return 0
-    if action not in ("start", "stop", "restart", "reload", "check", "configtest"):
-        return proc.fail(USAGE)
     status = 0
     for name in names:
         status = _action(proc, action, name, force) or status

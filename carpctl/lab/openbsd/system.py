@@ -6,6 +6,7 @@ Formats and messages follow openbsd-reference.md sections 3, 8 and 9.
 from __future__ import annotations
 
 import hashlib
+import time
 
 from ..netstart import ifconfig_argvs
 from ..proc import Proc, Registry
@@ -22,6 +23,7 @@ def _sysctl_values(node) -> dict[str, str]:
         "kern.ostype": "OpenBSD",
         "kern.osrelease": RELEASE,
         "kern.hostname": node.hostname,
+        "kern.boottime": str(int(node.booted_at)),
         "hw.machine": "amd64",
         "hw.ncpu": "2",
         "net.inet.carp.allow": str(int(model.allow(node.name))),
@@ -82,7 +84,10 @@ def sysctl(proc: Proc, argv: list[str]) -> int:
             continue
         for key in sorted(matches, key=lambda k: (k not in CARP_SYSCTLS, CARP_SYSCTLS.index(k)
                                                  if k in CARP_SYSCTLS else 0, k)):
-            proc.out(f"{values[key]}\n" if "n" in flags else f"{key}={values[key]}\n")
+            value = values[key]
+            if key == "kern.boottime" and "n" not in flags:  # sysctl.c prints it with ctime()
+                value = time.ctime(int(value))
+            proc.out(f"{value}\n" if "n" in flags else f"{key}={value}\n")
     return status
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -50,6 +51,7 @@ class _Table:
         self.lock = threading.Lock()
         self.last_pid = _FIRST_PID
         self.running: dict[int, Job] = {}
+        self.threads: list[threading.Thread] = []  # of jobs started, pruned as they end
 
 
 _tables: dict[int, _Table] = {}
@@ -92,7 +94,10 @@ def start(job: Job, body: Callable[[], int]) -> None:
                     table.running.pop(job.pid, None)
                 job.finished.set()
 
-    threading.Thread(target=main, name=f"{job.node.name}-job-{job.pid}", daemon=True).start()
+    thread = threading.Thread(target=main, name=f"{job.node.name}-job-{job.pid}", daemon=True)
+    with table.lock:
+        table.threads = [t for t in table.threads if t.is_alive()] + [thread]
+    thread.start()
 
 
 def find(node: NodeLike, pid: int) -> Job | None:
@@ -100,6 +105,18 @@ def find(node: NodeLike, pid: int) -> Job | None:
     table = _table(node)
     with table.lock:
         return table.running.get(pid)
+
+
+def wait_for_jobs(node: NodeLike, timeout: float) -> bool:
+    """Wait until the threads of `node`'s background jobs have ended (stop them first:
+    kill them or take the node down); False if some still ran at the deadline."""
+    deadline = time.monotonic() + timeout
+    table = _table(node)
+    with table.lock:
+        threads = list(table.threads)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in threads)
 
 
 def current() -> Job | None:

@@ -1,0 +1,87 @@
+"""`carpctl deploy`: confirm, run the flow for every pair, show a summary, exit with the worst code.
+
+`--check` exits 0 whether changes are pending or not (1 if a file is invalid):
+scripts read `"changes": true|false` from `--json`. See docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from argparse import Namespace
+
+from ..errors import RefusedError
+from ..output import Output
+from .session import open_session
+
+RESULTS = {0: "ok", 1: "failed", 2: "bad inventory", 3: "refused", 4: "NEEDS A PERSON"}
+
+
+def run(args: Namespace, out: Output) -> int:
+    from ..flows.deploy import DeployOptions, deploy, worst
+
+    flags = " ".join(f"--{name.replace('_', '-')}" for name in
+                     ("check", "diff", "handoff", "hand_back") if getattr(args, name))
+    session = open_session(args, out, f"deploy {' '.join(args.pairs)} {flags}".strip(),
+                           args.pairs)
+    with session:
+        pairs = session.inventory.select(args.pairs)
+        if not (args.check or args.yes or out.interactive):
+            raise RefusedError("no terminal to confirm the deploy on; nothing changed",
+                               hint="pass --yes to run it from a script, or --check to look only")
+        options = DeployOptions(
+            check=args.check, diff=args.diff, only=tuple(args.only or ()),
+            handoff=args.handoff, hand_back=args.hand_back,
+            confirm_timeout=args.confirm_timeout, break_lock=args.break_lock,
+            confirm=None if args.check or args.yes else _asker(session, args.handoff))
+        reports = deploy(session, pairs, options, parallel=args.parallel,
+                         fail_fast=args.fail_fast)
+        code = worst([r.exit_code for r in reports])
+        session.finish(code, " | ".join(r.summary for r in reports))
+    if out.json_mode:
+        out.json({"check": args.check, "changes": any(r.changes for r in reports),
+                  "exit_code": code, "pairs": [to_json(r) for r in reports]})
+        return code
+    out.table(["pair", "result", "nodes", "MASTER"],
+              [[r.pair, _result(r, args.check), _nodes(r), r.master or "?"] for r in reports],
+              styles=["red" if r.exit_code else None for r in reports])
+    for report in reports:
+        if report.exit_code:
+            out.error(report.summary)
+        else:
+            out.line(report.summary, style="green")
+    return code
+
+
+def _asker(session, handoff: bool):
+    """The terminal prompt, one pair at a time even when pairs deploy in parallel."""
+    lock = threading.Lock()
+    how = ", handing MASTER over to the updated BACKUP" if handoff else ""
+
+    def ask(pair, plans) -> bool:
+        changes = "; ".join(f"{p.node}: {', '.join(c.dest for c in p.changed)}"
+                            for p in plans if p.changed)
+        with lock:
+            return session.confirm(f"Install and apply on {pair.name} ({changes}){how}?")
+    return ask
+
+
+def _result(report, check: bool) -> str:
+    if report.exit_code == 0:
+        if not report.changes:
+            return "nothing to do"
+        return "changes pending" if check else "deployed"
+    return RESULTS.get(report.exit_code, f"exit {report.exit_code}")
+
+
+def _nodes(report) -> str:
+    return ", ".join(f"{n.node} {n.state}" for n in report.nodes.values())
+
+
+def to_json(report) -> dict:
+    return {
+        "pair": report.pair, "exit_code": report.exit_code, "summary": report.summary,
+        "changes": report.changes, "master": report.master,
+        "nodes": {n.node: {"state": n.state, "changed": list(n.changed), "backup": n.backup}
+                  for n in report.nodes.values()},
+        "diffs": report.diffs,
+    }

@@ -1,0 +1,43 @@
+"""`carpctl maintenance enter|exit PAIR NODE [--failback]`."""
+
+from __future__ import annotations
+
+from argparse import Namespace
+
+from ..errors import EXIT_OK
+from ..output import Output
+from .session import open_session
+
+
+def run(args: Namespace, out: Output) -> int:
+    from ..flows import maintenance
+
+    session = open_session(args, out, f"maintenance {args.action} {args.pair} {args.node}",
+                           [args.pair])
+    with session:
+        pair = session.inventory.pair(args.pair)
+        try:
+            if args.action == "enter":
+                report = maintenance.enter(session, pair, args.node, break_lock=args.break_lock)
+            else:
+                report = maintenance.exit_(session, pair, args.node, failback=args.failback,
+                                           break_lock=args.break_lock)
+        except Exception as exc:
+            session.finish(getattr(exc, "exit_code", 1), str(exc))
+            raise
+        verb = "entered" if args.action == "enter" else "left"
+        summary = (f"{report.node} {verb} maintenance" if report.changed else
+                   f"nothing to do: {report.note}")
+        if report.handed_over:
+            summary += "; MASTER " + ("handed to the peer" if args.action == "enter"
+                                      else f"handed back to {report.node}")
+        session.finish(EXIT_OK, summary)
+    if out.json_mode:
+        out.json({"pair": report.pair, "node": report.node, "action": report.action,
+                  "changed": report.changed, "handed_over": report.handed_over,
+                  "note": report.note})
+        return EXIT_OK
+    out.line(f"{report.pair}: {summary}", style="green")
+    if report.changed and report.note:
+        out.line(report.note)
+    return EXIT_OK

@@ -1,0 +1,42 @@
+"""`carpctl rollback`: confirm, put a deploy's backup set back, say what happened."""
+
+from __future__ import annotations
+
+from argparse import Namespace
+
+from ..errors import EXIT_OK, RefusedError
+from ..output import Output
+from .session import open_session
+
+
+def run(args: Namespace, out: Output) -> int:
+    from ..flows.rollback import rollback
+
+    command = f"rollback {args.pair}" + (f" --node {args.node}" if args.node else "") + \
+        (f" --to {args.to}" if args.to else "")
+    session = open_session(args, out, command, [args.pair])
+    with session:
+        pair = session.inventory.pair(args.pair)
+        if not (args.yes or out.interactive):
+            raise RefusedError("no terminal to confirm the rollback on; nothing changed",
+                               hint="pass --yes to run it from a script")
+
+        def confirm(pair, run, candidates) -> bool:
+            files = "; ".join(f"{c.node}: {', '.join(s.dest for s in c.staged)}"
+                              for c in candidates)
+            return session.confirm(f"Put back the files deploy {run} replaced on "
+                                   f"{pair.name} ({files})?")
+
+        report = rollback(session, pair, node=args.node, to=args.to,
+                          break_lock=args.break_lock, confirm=None if args.yes else confirm)
+        session.finish(EXIT_OK, report.summary)
+    if out.json_mode:
+        out.json({"pair": report.pair, "run": report.run, "exit_code": EXIT_OK,
+                  "nodes": {n.node: {"state": n.state, "files": list(n.changed),
+                                     "backup": n.backup} for n in report.nodes.values()}})
+        return EXIT_OK
+    out.table(["node", "result", "files", "backup of the replaced files"],
+              [[n.node, n.state, ", ".join(n.changed), n.backup or ""]
+               for n in report.nodes.values()])
+    out.line(report.summary, style="green")
+    return EXIT_OK

@@ -1,0 +1,308 @@
+"""`carpctl failover`: the source material's "advskew 254, then restore", made safe.
+
+The runbook: lock the pair, read both nodes, check (failover_plan.preflight),
+demote the MASTER in one round trip, wait until the peer is MASTER on every vhid,
+then restore the original values, or keep the node demoted ("parked") when
+restoring would pull MASTER back, and watch the pair settle. On a timeout, an
+error, a lost connection or Ctrl-C the demotion is undone and the pair's state
+reported: a failover never leaves a node half-demoted.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import commands as C
+from ..carp import seconds
+from ..errors import FailedError, RefusedError, RemoteError, UndoFailedError
+from ..gather import NodeState, carp_commands, parse_state, status_commands, unreachable
+from ..inventory import Pair
+from ..locks import PairLock
+from ..session import Session
+from ..signals import shielded
+from .failover_plan import PARKED_FILE, Parked, Plan, preflight, restore_pulls_back
+
+POLL = 0.1          # seconds between two reads of both nodes while waiting
+UNDO_GRACE = 15.0   # how long the undo keeps trying to reach a node that dropped
+
+
+@dataclass(frozen=True)
+class FailoverReport:
+    pair: str
+    source: str
+    target: str
+    method: str
+    already: bool
+    handover: float                   # seconds from the demotion to the target MASTER everywhere
+    total: float
+    restored: bool                    # the source's original values are back
+    parked: str | None                # why the source stays demoted, and how to hand back
+    before: dict[str, NodeState]
+    after: dict[str, NodeState]
+
+
+# -- the remote actions -----------------------------------------------------------------------
+def demote_commands(plan: Plan) -> list[C.Command]:
+    if plan.method == "carpdemote":
+        return [C.carpdemote(plan.amount)]
+    return [C.set_advskew(name, plan.advskew) for name in sorted(plan.originals)]
+
+
+def restore_commands(plan: Plan) -> list[C.Command]:
+    if plan.method == "carpdemote":
+        return [C.carpdemote(-plan.amount)]
+    return [C.set_advskew(name, skew) for name, skew in sorted(plan.originals.items())]
+
+
+def unpark_commands(parked: Parked) -> list[C.Command]:
+    undo = ([C.carpdemote(-parked.amount)] if parked.method == "carpdemote" else
+            [C.set_advskew(name, skew) for name, skew in sorted(parked.originals.items())])
+    return [*undo, C.cmd("rm", "-f", PARKED_FILE, privileged=True)]
+
+
+def park_record(plan: Plan) -> Parked:
+    return Parked(plan.method, dict(plan.originals) if plan.method == "advskew" else {},
+                  plan.advskew, plan.amount if plan.method == "carpdemote" else 0)
+
+
+# -- reading ------------------------------------------------------------------------------------
+def read_pair(session: Session, pair: Pair) -> tuple[dict[str, NodeState], dict[str, Parked | None]]:
+    """Full state and the parked-demotion record of both nodes, one round trip each."""
+    def one(node):
+        try:
+            results = session.connection(node).batch([*status_commands(), C.read_marker(PARKED_FILE)])
+        except RemoteError as exc:
+            return unreachable(node.name, exc), None
+        marker = results[-1]
+        return parse_state(node.name, results[:-1]), (Parked.parse(marker.stdout)
+                                                       if marker.ok else None)
+    pairs = session.parallel(one, pair.nodes, 2)
+    return ({n.name: s for n, (s, _) in zip(pair.nodes, pairs)},
+            {n.name: p for n, (_, p) in zip(pair.nodes, pairs)})
+
+
+def read_carp(session: Session, pair: Pair) -> dict[str, NodeState]:
+    """CARP state of both nodes (one round trip each); raises if a node is unreachable.
+
+    Nodes already lost in this run are left out: waiting on them again helps no one.
+    """
+    states = {}
+    for node in pair.nodes:
+        if session.is_lost(node):
+            continue
+        try:
+            states[node.name] = parse_state(node.name,
+                                            session.connection(node).batch(carp_commands()))
+        except RemoteError:
+            session.mark_lost(pair.name, node.name)
+            raise
+    return states
+
+
+def _describe(states: dict[str, NodeState]) -> str:
+    parts = []
+    for name, state in states.items():
+        parts.append(f"{name} " + "/".join(c.state for c in state.carp if c.vhid is not None))
+    return ", ".join(parts)
+
+
+def wait_until(session: Session, pair: Pair, done: Callable[[dict[str, NodeState]], bool],
+               timeout: float, what: str, progress=None) -> dict[str, NodeState]:
+    """Poll both nodes until done(states); FailedError-free: returns states or raises TimeoutError."""
+    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    while True:
+        states = read_carp(session, pair)
+        if done(states):
+            return states
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what}: not done after {timeout:g}s ({_describe(states)})")
+        if progress is not None:
+            progress.update(f"{what}: {time.monotonic() - start:.1f}s ({_describe(states)})")
+        time.sleep(POLL)
+
+
+def _handed_over(plan: Plan) -> Callable[[dict[str, NodeState]], bool]:
+    return lambda s: (plan.target in s and plan.source in s and s[plan.target].is_master_everywhere()
+                      and s[plan.source].is_backup_everywhere())
+
+
+def _one_master_each(states: dict[str, NodeState]) -> bool:
+    table: dict[int, int] = {}
+    for state in states.values():
+        for carp in state.carp:
+            if carp.vhid is not None:
+                table[carp.vhid] = table.get(carp.vhid, 0) + (carp.state == "MASTER")
+    return bool(table) and all(count == 1 for count in table.values())
+
+
+# -- the flow -----------------------------------------------------------------------------------
+def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | None = None,
+             timeout: float | None = None, keep_demoted: bool = False, force: bool = False,
+             locked: bool = False, break_lock: bool = False,
+             confirm: Callable[[Plan], bool] | None = None) -> FailoverReport:
+    """Hand MASTER to `to` ("peer" or a node); see the module docstring for the runbook.
+
+    `locked`: the caller already holds the pair's lock. `confirm(plan)` is asked
+    after the checks and before the first change; False refuses (nothing changed).
+    """
+    started = time.monotonic()
+    settings = pair.failover
+    method = method or settings.method
+    timeout = settings.timeout if timeout is None else timeout
+    lock = nullcontext() if locked else PairLock(
+        session, pair, f"failover {pair.name} --to {to}", break_stale=break_lock)
+    try:
+        lock.__enter__()
+    except RemoteError as exc:
+        raise RefusedError(f"{pair.name}: {exc}", hint="a failover needs both nodes") from None
+    try:
+        before, parked = read_pair(session, pair)
+        plan = preflight(pair, before, parked, to=to, method=method, force=force, settings=settings)
+        session.step("preflight", "ok", source=plan.source, target=plan.target, method=method)
+        if plan.already:
+            return FailoverReport(pair.name, plan.source, plan.target, method, True, 0.0,
+                                  time.monotonic() - started, True, None, before, before)
+        if confirm is not None and not confirm(plan):
+            raise RefusedError(f"{pair.name}: failover not confirmed; nothing changed")
+        return _hand_over(session, pair, plan, before, timeout, keep_demoted, started)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState],
+               timeout: float, keep_demoted: bool, started: float) -> FailoverReport:
+    source, target = pair.node(plan.source), pair.node(plan.target)
+    changed: list[str] = []          # what to undo, in order: "unpark", "demote"
+    try:
+        with session.out.status(f"{pair.name}: handing MASTER from {source.name} to "
+                                f"{target.name}") as progress:
+            # a change counts as made once it is sent: an interrupt or a lost connection
+            # before the answer must still undo it (undoing an unapplied one is harmless)
+            if plan.unpark is not None:
+                changed.append("unpark")
+                session.connection(target).batch(unpark_commands(plan.unpark))
+                session.step("unpark", "ok", node=target.name, was=plan.unpark.line())
+            demoted_at = time.monotonic()
+            if not plan.unpark_is_enough:
+                changed.append("demote")
+                session.connection(source).batch(demote_commands(plan))
+                session.step("demote", "ok", node=source.name, method=plan.method,
+                             originals=plan.originals, amount=plan.amount)
+            after = wait_until(session, pair, _handed_over(plan), timeout,
+                               f"waiting for {target.name} to become MASTER", progress)
+            handover = time.monotonic() - demoted_at
+            session.step("handover", "ok", node=target.name, seconds=round(handover, 3))
+            restored, parked_note, after = _restore_or_park(
+                session, pair, plan, after, bool(before[plan.source].preempt), keep_demoted,
+                progress, changed)
+    except BaseException as exc:
+        raise _undo(session, pair, plan, before, changed, exc) from None
+    method = (f"undo of {target.name}'s {plan.unpark.method} parking" if plan.unpark_is_enough
+              else plan.method)
+    return FailoverReport(pair.name, source.name, target.name, method, False, handover,
+                          time.monotonic() - started, restored, parked_note, before, after)
+
+
+def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, NodeState],
+                     source_preempt: bool, keep_demoted: bool, progress, changed: list[str]):
+    """Put the source's values back unless that would pull MASTER back: then park it."""
+    if "demote" not in changed:
+        return True, None, after
+    source = pair.node(plan.source)
+    back = restore_pulls_back(plan, after[plan.source], after[plan.target],
+                              source_preempt=source_preempt)
+    if keep_demoted or back:
+        record = park_record(plan)
+        session.connection(source).run(C.write_marker(PARKED_FILE, record.line()), check=True)
+        changed.remove("demote")
+        why = ("as asked (--keep-demoted)" if keep_demoted else
+               f"restoring it would pull MASTER back on vhid {', '.join(map(str, back))} "
+               f"({source.name} has preempt on and a faster advertisement interval)")
+        session.step("park", "ok", node=source.name, record=record.line())
+        note = (f"{source.name} stays demoted ({record.describe()}): {why}. "
+                f"To hand MASTER back: carpctl failover {pair.name} --to {source.name}")
+        return False, note, after
+    session.connection(source).batch(restore_commands(plan))
+    changed.remove("demote")
+    session.step("restore", "ok", node=source.name, originals=plan.originals)
+    settle = max(pair.failover.settle, 0.0)
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        progress.update(f"watching the pair settle ({deadline - time.monotonic():.1f}s left)")
+        after = read_carp(session, pair)
+        if not _handed_over(plan)(after):
+            raise FailedError(f"{pair.name}: MASTER did not stay on {plan.target} after "
+                              f"{plan.source}'s values were restored ({_describe(after)})")
+        time.sleep(POLL)
+    return True, None, after
+
+
+def _undo(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState],
+          changed: list[str], cause: BaseException) -> BaseException:
+    """Put back what this run changed, wait for one MASTER per vhid; the error to raise."""
+    reason = ("interrupted" if isinstance(cause, KeyboardInterrupt) else
+              str(cause) or type(cause).__name__)
+    if not changed:
+        if isinstance(cause, (FailedError, RefusedError, UndoFailedError)):
+            return cause
+        return FailedError(f"{pair.name}: failover to {plan.target} failed ({reason}); "
+                           f"nothing was changed")
+    left: list[str] = []
+    with shielded(session.out):
+        for what in reversed(changed):
+            node = pair.node(plan.source if what == "demote" else plan.target)
+            commands = (restore_commands(plan) if what == "demote" else
+                        _repark_commands(plan.unpark))
+            if not _retrying(session, node, commands):
+                left.append(_leftover(pair, plan, what))
+        session.step("undo", "failed" if left else "ok", reason=reason, left=left)
+        if left:
+            return UndoFailedError(f"{pair.name}: failover failed ({reason}) and could not be "
+                                   f"undone: " + "; ".join(left))
+        try:
+            states = wait_until(session, pair, _one_master_each, _settle_time(before),
+                                "waiting for one MASTER per vhid")
+            state = _describe(states)
+        except (TimeoutError, RemoteError) as exc:
+            state = f"unknown ({exc})"
+    return FailedError(f"{pair.name}: failover to {plan.target} failed ({reason}); undone, "
+                       f"pair now: {state}")
+
+
+def _repark_commands(parked: Parked) -> list[C.Command]:
+    redo = ([C.carpdemote(parked.amount)] if parked.method == "carpdemote" else
+            [C.set_advskew(name, parked.parked_skew) for name in sorted(parked.originals)])
+    return [*redo, C.write_marker(PARKED_FILE, parked.line())]
+
+
+def _retrying(session: Session, node, commands: list[C.Command]) -> bool:
+    """Run the undo, reconnecting for a while if the connection dropped."""
+    deadline = time.monotonic() + UNDO_GRACE
+    while True:
+        try:
+            results = session.connection(node).batch(commands)
+            session.lost.discard((node.pair, node.name))   # reached again
+            return all(r.ok for r in results)
+        except RemoteError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
+
+
+def _leftover(pair: Pair, plan: Plan, what: str) -> str:
+    if what == "demote":
+        fix = "; ".join(str(c) for c in restore_commands(plan))
+        return f"{plan.source} is still demoted ({plan.method}); fix on {plan.source}: {fix}"
+    fix = "; ".join(str(c) for c in _repark_commands(plan.unpark))
+    return f"{plan.target}'s parked demotion was undone; to re-park, on {plan.target}: {fix}"
+
+
+def _settle_time(before: dict[str, NodeState]) -> float:
+    """Long enough for a master-down timer at the slowest interval in play, plus margin."""
+    slowest = max([seconds(c.advbase or 1, max(c.advskew or 0, 254))
+                   for state in before.values() for c in state.carp] or [seconds(1, 254)])
+    return 3 * slowest + 2.0

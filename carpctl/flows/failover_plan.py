@@ -1,0 +1,230 @@
+"""What a failover will do, decided from both nodes' states before anything changes.
+
+Pure: states in, a Plan (or a RefusedError saying why not) out. The checks are
+the runbook's preflight; the predictions come from carpctl.carp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..carp import moves_to, pair_master, vhid_table
+from ..errors import RefusedError
+from ..gather import NodeState
+from ..inventory import FailoverSettings, Pair
+
+PARKED_FILE = "/var/carpctl/parked"   # a demotion carpctl kept on purpose, for the hand-back
+
+
+@dataclass(frozen=True)
+class Parked:
+    """A demotion left on a node on purpose (restoring it would have pulled MASTER back).
+
+    The node's runtime values are lost on reboot, so the record only counts while
+    the node still carries the parked values.
+    """
+
+    method: str                          # advskew | carpdemote
+    originals: dict[str, int] = field(default_factory=dict)  # ifname -> advskew before
+    parked_skew: int = 254
+    amount: int = 0                      # carpdemote N
+
+    def line(self) -> str:
+        skews = " ".join(f"{name}={skew}" for name, skew in sorted(self.originals.items()))
+        return f"method={self.method} parked={self.parked_skew} amount={self.amount} {skews}".strip()
+
+    @classmethod
+    def parse(cls, text: str) -> Parked | None:
+        fields = dict(word.partition("=")[::2] for word in text.split())
+        try:
+            method = fields.pop("method")
+            parked, amount = int(fields.pop("parked")), int(fields.pop("amount"))
+            originals = {name: int(value) for name, value in fields.items()}
+        except (KeyError, ValueError):
+            return None
+        if method not in ("advskew", "carpdemote"):
+            return None
+        return cls(method, originals, parked, amount)
+
+    def still_applies(self, state: NodeState) -> bool:
+        if self.method == "carpdemote":
+            return (state.demote or 0) >= self.amount
+        skews = {c.name: c.advskew for c in state.carp if c.vhid is not None}
+        return bool(self.originals) and all(skews.get(name) == self.parked_skew
+                                            for name in self.originals)
+
+    def describe(self) -> str:
+        if self.method == "carpdemote":
+            return f"carp demote counter raised by {self.amount}"
+        were = ", ".join(f"{n} {s}" for n, s in sorted(self.originals.items()))
+        return f"advskew {self.parked_skew} instead of {were}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    pair: str
+    source: str                          # the node handing MASTER over
+    target: str
+    method: str
+    originals: dict[str, int]            # source's advskew per carp interface, read from it
+    advskew: int                         # what the advskew method sets on the source
+    amount: int                          # what the carpdemote method adds on the source
+    unpark: Parked | None = None         # the target's own parked demotion, undone first
+    unpark_is_enough: bool = False       # undoing it hands MASTER over by itself
+    already: bool = False
+
+
+def resolve_target(pair: Pair, states: dict[str, NodeState], to: str) -> str:
+    """`peer` = the node that is not MASTER now; otherwise a node's name."""
+    if to != "peer":
+        return pair.node(to).name
+    master = pair_master(vhid_table(list(states.values())))
+    if master is None:
+        raise RefusedError(f"{pair.name}: no single node is MASTER on every vhid, so `--to peer` "
+                           f"is ambiguous; name the target: --to {pair.nodes[1].name}")
+    return pair.peer_of(master).name
+
+
+def _refuse(pair: Pair, text: str, hint: str | None = None) -> RefusedError:
+    return RefusedError(f"{pair.name}: {text}", hint=hint)
+
+
+def preflight(pair: Pair, states: dict[str, NodeState], parked: dict[str, Parked | None], *,
+              to: str, method: str, force: bool, settings: FailoverSettings) -> Plan:
+    """Every check of the runbook; a refusal says what to do instead."""
+    for state in states.values():
+        if not state.reachable:
+            raise _refuse(pair, f"{state.node} is unreachable ({state.reason}): {state.error}",
+                          "a failover needs both nodes: bring it back first")
+    target = resolve_target(pair, states, to)
+    source = pair.peer_of(target).name
+    src, tgt = states[source], states[target]
+    table = vhid_table([src, tgt])
+    if not table:
+        raise _refuse(pair, "no carp interface with a vhid on either node")
+    if set(src.carp_by_vhid) != set(tgt.carp_by_vhid):
+        raise _refuse(pair, f"the nodes' vhids differ ({source}: {sorted(src.carp_by_vhid)}, "
+                      f"{target}: {sorted(tgt.carp_by_vhid)})")
+    base = dict(pair=pair.name, source=source, target=target, method=method,
+                originals={c.name: c.advskew for c in src.carp if c.vhid is not None},
+                advskew=settings.advskew, amount=settings.demote)
+    if tgt.is_master_everywhere() and src.is_backup_everywhere():
+        return Plan(**base, already=True)
+    _check_masters(pair, table, force)
+    if tgt.maintenance:
+        raise _refuse(pair, f"{target} is in maintenance mode",
+                      f"carpctl maintenance exit {pair.name} {target}")
+    unpark = parked.get(target)
+    if unpark is not None and not unpark.still_applies(tgt):
+        unpark = None
+    for carp in tgt.carp:
+        if carp.vhid is not None and carp.state == "INIT":
+            raise _refuse(pair, f"{target} {carp.name} is INIT (interface down or carpdev "
+                          f"{carp.carpdev} without link): it cannot take over")
+    own_demote = (tgt.demote or 0) - (unpark.amount if unpark and unpark.method == "carpdemote" else 0)
+    if own_demote > 0:
+        raise _refuse(pair, f"{target} is demoted (carp demote count {tgt.demote}): it cannot take "
+                      f"over (still booting, pfsync bulk update, or a link down?)")
+    _check_services(pair, src, tgt)
+    enough = unpark is not None and _unpark_moves_all(src, tgt, unpark)
+    if not enough:
+        _check_method(pair, base, src, tgt, unpark)
+    return Plan(**base, unpark=unpark, unpark_is_enough=enough)
+
+
+def _check_masters(pair: Pair, table: dict[int, dict[str, str]], force: bool) -> None:
+    hint = "fix the pair first (carpctl status), or --force if you know why"
+    for vhid, nodes in table.items():
+        masters = [n for n, s in nodes.items() if s == "MASTER"]
+        if len(masters) > 1 and not force:
+            raise _refuse(pair, f"vhid {vhid} is MASTER on both nodes (split brain)", hint)
+        if not masters and not force:
+            raise _refuse(pair, f"vhid {vhid} has no MASTER", hint)
+    owners = {n for nodes in table.values() for n, s in nodes.items() if s == "MASTER"}
+    if len(owners) > 1 and not force and all(
+            sum(s == "MASTER" for s in nodes.values()) == 1 for nodes in table.values()):
+        raise _refuse(pair, "MASTERs are split across the nodes", hint)
+
+
+def _check_services(pair: Pair, src: NodeState, tgt: NodeState) -> None:
+    for state in (src, tgt):
+        sync = state.pfsync
+        if sync is None or not (sync.present and sync.up and sync.syncdev):
+            raise _refuse(pair, f"pfsync is not up on {state.node}: connections would not "
+                          f"survive the failover", "check hostname.pfsync0 and the sync link")
+    if src.pf and tgt.pf:
+        a, b = src.pf.states, tgt.pf.states
+        if abs(a - b) > max(10, 0.1 * max(a, b)):
+            raise _refuse(pair, f"pf state counts differ ({src.node} {a}, {tgt.node} {b}): "
+                          f"pfsync is not keeping the nodes in step")
+    if src.relayd and src.relayd.running and not (tgt.relayd and tgt.relayd.running):
+        raise _refuse(pair, f"relayd runs on {src.node} but not on {tgt.node}",
+                      f"start it first: rcctl start relayd on {tgt.node}")
+
+
+def _check_method(pair: Pair, base: dict, src: NodeState, tgt: NodeState,
+                  unpark: Parked | None) -> None:
+    source, target = src.node, tgt.node
+    if base["method"] == "carpdemote":
+        if (src.demote or 0) + base["amount"] > 255:
+            raise _refuse(pair, f"{source}'s carp demote counter ({src.demote}) cannot rise by "
+                          f"{base['amount']} (the counter stops at 255)")
+        return
+    if not tgt.preempt:
+        raise _refuse(
+            pair, f"{target} has net.inet.carp.preempt=0: raising {source}'s advskew moves "
+            f"nothing (a BACKUP takes over from a slower MASTER only with preempt)",
+            "use --method carpdemote, which OpenBSD honours regardless of preempt")
+    skews = _target_skews(tgt, unpark)
+    for carp in src.carp:
+        if carp.vhid is None:
+            continue
+        mine = tgt.carp_by_vhid[carp.vhid]
+        if not moves_to(backup_preempt=True, backup_demote=0, backup=(mine.advbase, skews[mine.name]),
+                        master_demote=src.demote or 0, master=(carp.advbase, base["advskew"])):
+            raise _refuse(pair, f"vhid {carp.vhid}: {target} (advbase {mine.advbase}, advskew "
+                          f"{skews[mine.name]}) would not be faster than {source} at advskew "
+                          f"{base['advskew']}: nothing would move", "use --method carpdemote")
+
+
+def _target_skews(tgt: NodeState, unpark: Parked | None) -> dict[str, int]:
+    skews = {c.name: c.advskew for c in tgt.carp if c.vhid is not None}
+    if unpark is not None and unpark.method == "advskew":
+        skews.update(unpark.originals)
+    return skews
+
+
+def _unpark_moves_all(src: NodeState, tgt: NodeState, unpark: Parked) -> bool:
+    """Does undoing the target's parked demotion hand every vhid to it by itself?"""
+    skews = _target_skews(tgt, unpark)
+    demote = (tgt.demote or 0) - (unpark.amount if unpark.method == "carpdemote" else 0)
+    for carp in tgt.carp:
+        if carp.vhid is None:
+            continue
+        master = src.carp_by_vhid[carp.vhid]
+        if not moves_to(backup_preempt=bool(tgt.preempt), backup_demote=demote,
+                        backup=(carp.advbase, skews[carp.name]), master_demote=src.demote or 0,
+                        master=(master.advbase, master.advskew)):
+            return False
+    return True
+
+
+def restore_pulls_back(plan: Plan, src: NodeState, tgt: NodeState, *,
+                       source_preempt: bool) -> list[int]:
+    """vhids whose MASTER would go back to the source once its demotion is undone.
+
+    `src`/`tgt` are the states after the hand-over; preempt comes from the preflight
+    read (the polls read only CARP state).
+    """
+    back = []
+    demote_after = (src.demote or 0) - (plan.amount if plan.method == "carpdemote" else 0)
+    for carp in src.carp:
+        if carp.vhid is None:
+            continue
+        skew = plan.originals[carp.name] if plan.method == "advskew" else carp.advskew
+        master = tgt.carp_by_vhid[carp.vhid]
+        if moves_to(backup_preempt=source_preempt, backup_demote=max(0, demote_after),
+                    backup=(carp.advbase, skew), master_demote=tgt.demote or 0,
+                    master=(master.advbase, master.advskew)):
+            back.append(carp.vhid)
+    return back

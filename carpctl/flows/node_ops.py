@@ -1,0 +1,143 @@
+"""Node-level operations of a maintenance window: run, reboot and wait, syspatch, wait healthy.
+
+Each returns a one-line note for the journal and raises FailedError with what
+and where when it does not reach its end state.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .. import commands as C
+from ..carp import assess
+from ..errors import FailedError, RemoteError
+from ..facts import parse_syspatch
+from ..inventory import Node, Pair
+from ..session import Session
+from ..transport import ConnectionLost
+from .failover import read_pair
+from .failover_plan import Parked
+
+POLL = 1.0                           # seconds between two checks of a rebooting node
+EXCUSED = {"drift", "maintenance"}   # not operational health: files, deliberate states
+
+
+def run_command(session: Session, node: Node, line: str) -> str:
+    result = session.connection(node).run(C.shell(line))
+    if not result.ok:
+        raise FailedError(f"{node.name}: `{line}` exited {result.status}: "
+                          f"{result.output.strip()[-300:]}")
+    return result.stdout.strip().splitlines()[-1][:200] if result.stdout.strip() else ""
+
+
+def _boottime(session: Session, node: Node) -> str | None:
+    """kern.boottime over a NEW connection (a rebooting node drops the old one)."""
+    conn = session.fresh_connection(node)
+    try:
+        result = conn.run(C.BOOTTIME)
+        return result.stdout.strip() if result.ok else None
+    except RemoteError:
+        return None
+    finally:
+        conn.close()
+
+
+def reboot_node(session: Session, pair: Pair, node: Node, *, timeout: float) -> str:
+    """Reboot, then wait until SSH is back, CARP is BACKUP and the pair has one MASTER each."""
+    before = session.connection(node).run(C.BOOTTIME, check=True).stdout.strip()
+    started = time.monotonic()
+    try:
+        session.connection(node).run(C.REBOOT)
+    except ConnectionLost:
+        pass  # reboot cuts the session: expected
+    session.connection(node).close()
+    deadline = started + timeout
+    with session.out.status(f"{node.name}: rebooting") as progress:
+        while True:
+            booted = _boottime(session, node)
+            if booted is not None and booted != before:
+                break
+            if time.monotonic() > deadline:
+                raise FailedError(f"{node.name}: not back after {timeout:g}s of reboot")
+            progress.update(f"{node.name}: rebooting ({time.monotonic() - started:.0f}s)")
+            time.sleep(POLL)
+        back = time.monotonic() - started
+        _wait_carp_settled(session, pair, node, deadline, progress)
+    return f"rebooted: SSH back after {back:.1f}s, CARP settled after {time.monotonic() - started:.1f}s"
+
+
+def _expected_demote(states, parked, node: Node) -> int:
+    """What the counter should read once boot is over (maintenance keeps its own)."""
+    state = states[node.name]
+    if state.maintenance:
+        fields = dict(w.partition("=")[::2] for w in state.maintenance.split())
+        return int(fields.get("amount", 0) or 0)
+    record: Parked | None = parked.get(node.name)
+    if record is not None and record.method == "carpdemote":
+        return record.amount
+    return 0
+
+
+def _wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float, progress) -> None:
+    """Boot demotion gone (rc's 128, pfsync's 32), node BACKUP, one MASTER per vhid."""
+    while True:
+        states, parked = read_pair(session, pair)
+        mine = states[node.name]
+        ok = (mine.reachable and mine.demote == _expected_demote(states, parked, node)
+              and all(c.state != "INIT" for c in mine.carp if c.vhid is not None)
+              and _one_master(states))
+        if ok:
+            return
+        if time.monotonic() > deadline:
+            raise FailedError(f"{node.name}: CARP did not settle after the reboot (demote "
+                              f"{mine.demote}, carp "
+                              f"{'/'.join(c.state for c in mine.carp if c.vhid) or '?'})")
+        progress.update(f"{node.name}: waiting for CARP to settle (demote {mine.demote})")
+        time.sleep(POLL / 2)
+
+
+def _one_master(states) -> bool:
+    table: dict[int, int] = {}
+    for state in states.values():
+        for carp in state.carp:
+            if carp.vhid is not None:
+                table[carp.vhid] = table.get(carp.vhid, 0) + (carp.state == "MASTER")
+    return bool(table) and all(n == 1 for n in table.values())
+
+
+def syspatch_node(session: Session, pair: Pair, node: Node, *, timeout: float) -> str:
+    """Install pending patches; reboot when a kernel patch asks for it."""
+    conn = session.connection(node)
+    pending = parse_syspatch(conn.run(C.SYSPATCH_PENDING, check=True).stdout)
+    if not pending:
+        return "no patches pending"
+    for _ in range(2):   # syspatch may update itself first and ask to be run again
+        result = conn.run(C.SYSPATCH_APPLY)
+        if not (result.status == 2 and "run it again" in result.output):
+            break
+    if result.status not in (0, 2):
+        raise FailedError(f"{node.name}: syspatch failed (exit {result.status}): "
+                          f"{result.output.strip()[-300:]}")
+    note = f"installed {', '.join(pending)}"
+    if "reboot" in result.output:
+        note += "; " + reboot_node(session, pair, node, timeout=timeout)
+    left = parse_syspatch(session.connection(node).run(C.SYSPATCH_PENDING, check=True).stdout)
+    if left:
+        raise FailedError(f"{node.name}: patches still pending after syspatch: {', '.join(left)}")
+    return note
+
+
+def wait_healthy(session: Session, pair: Pair, *, timeout: float) -> str:
+    """Until status finds nothing wrong but deliberate states (maintenance, parking, drift)."""
+    started = time.monotonic()
+    while True:
+        states, parked = read_pair(session, pair)
+        verdict = assess(pair.name, list(states.values()))
+        left = [f for f in verdict.findings if f.code not in EXCUSED and not (
+            f.code == "demoted" and f.node is not None and parked.get(f.node) is not None)]
+        if not left:
+            return f"healthy after {time.monotonic() - started:.1f}s"
+        if time.monotonic() - started > timeout:
+            raise FailedError(f"{pair.name}: not healthy after {timeout:g}s: "
+                              + "; ".join(f.message for f in left))
+        time.sleep(POLL)

@@ -1,0 +1,202 @@
+"""`carpctl run PLAYBOOK [PAIR...]`: a maintenance window, step by step, journaled.
+
+The plan is concrete before anything runs: with `serial`, the BACKUP's steps
+first, then (after handing MASTER over) the MASTER's, then the `after` steps.
+Each task is journaled as it ends; `--resume RUN` replays the same plan and
+starts at the first task that did not finish. A failure stops the run and
+checks that the pair is safe: at most one node in maintenance, one MASTER each.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from ..carp import pair_master, vhid_table
+from ..errors import CarpctlError, FailedError, UndoFailedError, UsageError
+from ..inventory import Pair
+from ..locks import PairLock
+from ..playbook import Playbook, Step
+from ..session import Session
+from . import maintenance
+from .failover import failover, read_pair
+from .node_ops import reboot_node, run_command, syspatch_node, wait_healthy
+
+
+@dataclass(frozen=True)
+class Task:
+    index: int
+    step: Step
+    node: str | None          # the node it acts on (None: a pair step)
+
+    def describe(self) -> str:
+        return f"{self.node}: {self.step.describe()}" if self.node else self.step.describe()
+
+    def key(self, pair: str) -> str:
+        return f"task {pair}#{self.index}"
+
+
+HANDOVER = Step("failover", {"value": "away"}, "implicit")
+
+
+def plan(playbook: Playbook, pair: Pair, master: str) -> list[Task]:
+    """The concrete task list for one pair whose MASTER is `master`."""
+    tasks: list[Task] = []
+
+    def add(step: Step, node: str | None) -> None:
+        tasks.append(Task(len(tasks) + 1, step, node))
+
+    if playbook.serial:
+        order = [pair.peer_of(master).name, master]
+        for node in order:
+            first = playbook.steps[0] if playbook.steps else None
+            hands_over = first is not None and (
+                (first.kind == "maintenance" and first.args["value"] == "enter") or
+                (first.kind == "failover" and first.args.get("value") == "away"))
+            if node == master and not hands_over:
+                add(HANDOVER, node)
+            for step in playbook.steps:
+                add(step, node if step.kind in ("maintenance", "run", "reboot", "syspatch",
+                                                 "failover") else None)
+    else:
+        for step in playbook.steps:
+            add(step, _resolve(pair, master, step.node))
+    for step in playbook.after:
+        add(step, _resolve(pair, master, step.node))
+    return tasks
+
+
+def _resolve(pair: Pair, master: str, selector: str | None) -> str | None:
+    if selector is None:
+        return None
+    if selector == "master":
+        return master
+    if selector == "backup":
+        return pair.peer_of(master).name
+    return pair.node(selector).name
+
+
+@dataclass(frozen=True)
+class PairRun:
+    pair: str
+    master: str
+    tasks: tuple[Task, ...]
+    done: tuple[int, ...]           # indexes finished (now or in the resumed run)
+
+
+def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: bool = False,
+                 resume_done: set[int] | None = None, master: str | None = None,
+                 break_lock: bool = False,
+                 on_task: Callable[[Task, int, str], None] | None = None) -> PairRun:
+    """Run (or with `check` only plan) the playbook on one pair."""
+    with PairLock(session, pair, f"run {playbook.path} {pair.name}", break_stale=break_lock) \
+            if not check else _NoLock():
+        if master is None:
+            states, _ = read_pair(session, pair)
+            master = pair_master(vhid_table(list(states.values())))
+            if master is None:
+                raise UsageError(f"{pair.name}: no single MASTER; fix the pair before a "
+                                 f"maintenance window (carpctl status)")
+        tasks = plan(playbook, pair, master)
+        if session.run is not None:
+            session.run.details.setdefault("masters", {})[pair.name] = master
+        if check:
+            return PairRun(pair.name, master, tuple(tasks), ())
+        done = set(resume_done or ())
+        for task in tasks:
+            if task.index in done:
+                session.step(task.key(pair.name), "skipped", node=task.node,
+                             step=task.describe())
+                continue
+            _report(on_task, task, len(tasks), "start")
+            try:
+                note = execute(session, playbook, pair, master, task)
+            except BaseException as exc:
+                session.step(task.key(pair.name), "failed", node=task.node,
+                             step=task.describe(), error=str(exc) or type(exc).__name__)
+                raise _stopped(session, pair, task, exc) from None
+            session.step(task.key(pair.name), "ok", node=task.node, step=task.describe(),
+                         note=note)
+            done.add(task.index)
+            _report(on_task, task, len(tasks), note or "ok")
+        return PairRun(pair.name, master, tuple(tasks), tuple(sorted(done)))
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _report(on_task, task: Task, total: int, text: str) -> None:
+    if on_task is not None:
+        on_task(task, total, text)
+
+
+def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task: Task) -> str:
+    """Carry out one task; returns a one-line note for the journal."""
+    step, args = task.step, task.step.args
+    node = pair.node(task.node) if task.node else None
+    if step.kind == "maintenance":
+        if args["value"] == "enter":
+            return maintenance.enter(session, pair, node.name, locked=True).note or ""
+        return maintenance.exit_(session, pair, node.name, failback=args.get("failback", False),
+                                 locked=True).note or ""
+    if step.kind == "failover":
+        if args.get("value") == "away":
+            states, _ = read_pair(session, pair)
+            if not any(c.state == "MASTER" for c in states[node.name].carp):
+                return f"{node.name} is not MASTER: nothing to hand over"
+            target = pair.peer_of(node.name).name
+        else:
+            target = master if args.get("value") == "back" else pair.node(args["to"]).name
+        report = failover(session, pair, to=target, method=args.get("method"), locked=True)
+        return "already MASTER" if report.already else report.parked or \
+            f"MASTER on {report.target} after {report.handover:.1f}s"
+    if step.kind == "run":
+        return run_command(session, node, args["value"])
+    if step.kind == "reboot":
+        return reboot_node(session, pair, node, timeout=args["timeout"])
+    if step.kind == "syspatch":
+        return syspatch_node(session, pair, node, timeout=args["timeout"])
+    if step.kind == "wait":
+        return wait_healthy(session, pair, timeout=args["timeout"])
+    if step.kind == "pause":
+        time.sleep(args["value"])
+        return ""
+    if step.kind == "confirm":
+        if not session.confirm(args["value"]):
+            raise FailedError(f"{pair.name}: stopped at `{args['value']}` (not confirmed)")
+        return "confirmed"
+    if step.kind == "deploy":
+        from .deploy import deploy_for_playbook
+
+        return deploy_for_playbook(session, pair, only=args["only"], handoff=args["handoff"])
+    raise AssertionError(step.kind)
+
+
+def _stopped(session: Session, pair: Pair, task: Task, cause: BaseException) -> CarpctlError:
+    """The error to raise after a failed task, once the pair's safety is checked."""
+    reason = "interrupted" if isinstance(cause, KeyboardInterrupt) else str(cause)
+    try:
+        states, _ = read_pair(session, pair)
+    except CarpctlError as exc:
+        return UndoFailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: "
+                               f"{reason}; the pair's state is unknown ({exc})")
+    in_maintenance = [s.node for s in states.values() if s.reachable and s.maintenance]
+    table = vhid_table([s for s in states.values() if s.reachable])
+    one_master = bool(table) and all(
+        sum(state == "MASTER" for state in nodes.values()) == 1 for nodes in table.values())
+    state = ", ".join(f"vhid {v}: " + "/".join(f"{n} {s}" for n, s in nodes.items())
+                      for v, nodes in table.items())
+    resume = f"carpctl run --resume {session.run.id}" if session.run else "carpctl run --resume RUN"
+    if one_master and len(in_maintenance) <= 1:
+        return FailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: {reason}. "
+                           f"The pair is safe ({state}; in maintenance: "
+                           f"{', '.join(in_maintenance) or 'none'}). Fix it, then: {resume}")
+    return UndoFailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: {reason}; "
+                           f"the pair is NOT safe ({state}; in maintenance: "
+                           f"{', '.join(in_maintenance) or 'none'}): a person must look")

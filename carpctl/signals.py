@@ -1,0 +1,40 @@
+"""Signals while carpctl holds a pair in a changed state.
+
+SIGTERM is turned into KeyboardInterrupt so every flow undoes its change the
+same way on Ctrl-C and on `kill`. While an undo runs, further signals are
+noted and ignored: a second Ctrl-C must not leave a node half-demoted.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """SIGTERM behaves like Ctrl-C (main thread only; a no-op elsewhere)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+@contextmanager
+def shielded(out) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ignore(signum, frame) -> None:
+        out.warn("still undoing the change; carpctl stops when the pair is safe")
+
+    previous = {sig: signal.signal(sig, ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,99 @@
+"""The pure half of failover: preflight refusals and restore predictions, without a network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from carpctl.errors import RefusedError
+from carpctl.facts import CarpInterface, CarpSysctl, Pfsync
+from carpctl.flows.failover_plan import Parked, preflight, restore_pulls_back
+from carpctl.gather import NodeState
+from carpctl.inventory import FailoverSettings, Node, Pair
+
+SETTINGS = FailoverSettings()
+
+
+def node(name: str) -> Node:
+    return Node(name, "p", "127.0.0.1", 22, "root", "none", None, (), None, 5.0, {})
+
+
+PAIR = Pair("p", (node("fw1"), node("fw2")), SETTINGS, (), {}, Path("inventory.yml"))
+
+
+def state(name: str, states: tuple[str, ...], skew: int, *, preempt: bool = True,
+          demote: int = 0, advbase: int = 1) -> NodeState:
+    carp = tuple(CarpInterface(f"carp{i}", s, i + 1, advbase, skew, f"em{i}", True, s != "INIT",
+                               (), None) for i, s in enumerate(states))
+    return NodeState(name, True, carp=carp, demote=demote, sysctl=CarpSysctl(True, preempt, 2),
+                     pfsync=Pfsync(True, True, True, "em2", None, 128, False))
+
+
+def plan_for(fw1: NodeState, fw2: NodeState, *, to="fw2", method="advskew", force=False,
+             parked=None):
+    return preflight(PAIR, {"fw1": fw1, "fw2": fw2}, parked or {}, to=to, method=method,
+                     force=force, settings=SETTINGS)
+
+
+def test_peer_means_the_node_that_is_not_master():
+    plan = plan_for(state("fw1", ("MASTER", "MASTER"), 0), state("fw2", ("BACKUP", "BACKUP"), 100),
+                    to="peer")
+    assert (plan.source, plan.target) == ("fw1", "fw2")
+    assert plan.originals == {"carp0": 0, "carp1": 0}
+
+
+def test_a_target_already_master_is_reported_as_nothing_to_do():
+    plan = plan_for(state("fw1", ("MASTER", "MASTER"), 0), state("fw2", ("BACKUP", "BACKUP"), 100),
+                    to="fw1")
+    assert plan.already
+
+
+def test_masters_split_across_nodes_are_refused_unless_forced():
+    fw1, fw2 = state("fw1", ("MASTER", "BACKUP"), 0), state("fw2", ("BACKUP", "MASTER"), 100)
+    with pytest.raises(RefusedError, match="split across"):
+        plan_for(fw1, fw2)
+    assert plan_for(fw1, fw2, force=True).source == "fw1"
+
+
+def test_an_init_interface_on_the_target_is_refused():
+    with pytest.raises(RefusedError, match="carp1 is INIT"):
+        plan_for(state("fw1", ("MASTER", "MASTER"), 0), state("fw2", ("BACKUP", "INIT"), 100))
+
+
+def test_a_demoted_target_is_refused():
+    with pytest.raises(RefusedError, match="demote count 32"):
+        plan_for(state("fw1", ("MASTER", "MASTER"), 0),
+                 state("fw2", ("BACKUP", "BACKUP"), 100, demote=32))
+
+
+def test_a_target_at_advskew_254_would_not_move_for_the_advskew_method():
+    with pytest.raises(RefusedError, match="nothing would move"):
+        plan_for(state("fw1", ("MASTER", "MASTER"), 0), state("fw2", ("BACKUP", "BACKUP"), 254))
+
+
+def test_restore_pulls_back_only_a_faster_source_with_preempt():
+    after = (state("fw1", ("BACKUP", "BACKUP"), 254), state("fw2", ("MASTER", "MASTER"), 100))
+    plan = plan_for(state("fw1", ("MASTER", "MASTER"), 0), state("fw2", ("BACKUP", "BACKUP"), 100))
+    assert restore_pulls_back(plan, *after, source_preempt=True) == [1, 2]
+    assert restore_pulls_back(plan, *after, source_preempt=False) == []
+
+
+def test_equal_skews_never_pull_back():
+    plan = plan_for(state("fw1", ("MASTER", "MASTER"), 10), state("fw2", ("BACKUP", "BACKUP"), 10))
+    after = (state("fw1", ("BACKUP", "BACKUP"), 254), state("fw2", ("MASTER", "MASTER"), 10))
+    assert restore_pulls_back(plan, *after, source_preempt=True) == []
+
+
+def test_a_parked_target_is_handed_back_by_undoing_its_parking_alone():
+    parked = Parked("advskew", {"carp0": 0, "carp1": 0}, 254, 0)
+    plan = plan_for(state("fw1", ("BACKUP", "BACKUP"), 254), state("fw2", ("MASTER", "MASTER"), 100),
+                    to="fw1", parked={"fw1": parked})
+    assert plan.unpark == parked and plan.unpark_is_enough
+
+
+def test_a_parked_record_no_longer_applies_after_a_reboot_reset_the_skews():
+    parked = Parked("advskew", {"carp0": 0, "carp1": 0}, 254, 0)
+    assert not parked.still_applies(state("fw1", ("BACKUP", "BACKUP"), 0))
+    assert Parked.parse(parked.line()) == parked
+    assert Parked.parse("garbage") is None

@@ -1,0 +1,73 @@
+"""`carpctl history`: every run journaled with its exit code and the commands it ran,
+secrets masked."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from lab_inventories import lab_inventory
+
+from carpctl.cli import main
+
+
+def history_json(capsys, *args: str):
+    assert main(["history", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_history_lists_each_run_with_its_exit_code_even_a_failed_one(capsys, lab):
+    inventory = str(lab_inventory(lab))
+    assert main(["status", "-i", inventory]) == 0
+    assert main(["status", "-i", inventory, "nosuch"]) == 2
+    capsys.readouterr()
+    newest, oldest = history_json(capsys)
+    assert (oldest["command"], oldest["exit_code"], oldest["summary"]) == \
+        ("status", 0, "pair1 healthy")
+    assert (newest["command"], newest["exit_code"]) == ("status nosuch", 2)
+    assert "no pair named 'nosuch'" in newest["summary"]
+
+
+def test_history_of_one_run_shows_the_commands_each_node_ran(capsys, lab):
+    assert main(["status", "-i", str(lab_inventory(lab))]) == 0
+    capsys.readouterr()
+    (run,) = history_json(capsys)
+    assert main(["history", run["id"]]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"run {run['id']}: status\n")
+    rows = [line.split(maxsplit=4) for line in shown.splitlines() if line[:1].isdigit()]
+    for node in ("fw1", "fw2"):  # columns: seq, node, exit, ms, command
+        assert [node, "0", "ifconfig carp </dev/null"] in [[r[1], r[2], r[4]] for r in rows]
+    commands = history_json(capsys, run["id"][-4:])["commands"]  # a run id's tail is enough
+    assert [c["command"] for c in commands if c["node"] == "fw1"][:2] == \
+        ["ifconfig carp </dev/null", "ifconfig -g carp </dev/null"]
+
+
+def test_history_of_an_unknown_run_exits_2(capsys):
+    assert main(["history", "20000101-000000-dead"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("carpctl: error: no run '20000101-000000-dead' in ")
+
+
+def test_secrets_are_masked_in_the_journal(lab, monkeypatch):
+    from carpctl.commands import cmd
+    from carpctl.history import History
+    from carpctl.inventory import load_inventory
+    from carpctl.session import Session
+
+    secret = "hunter2-carp-pass"
+    monkeypatch.setenv("CARP_PASS", secret)
+    document = yaml.safe_load(lab_inventory(lab).read_text())
+    document["pairs"]["pair1"]["vars"]["carp_pass"] = {"env": "CARP_PASS"}
+    lab.inventory.write_text(yaml.safe_dump(document))
+    inventory = load_inventory(lab.inventory)
+    history = History()
+    with Session(inventory, history=history) as session:
+        session.begin(f"demo {secret}", ["pair1"])
+        session.connection(inventory.pair("pair1").nodes[0]).run(cmd("echo", secret))
+        session.finish(0, f"said {secret}")
+    (row,) = history.commands(session.run.id)
+    assert (row["command"], row["output"]) == ("echo ******** </dev/null", "********\n")
+    assert history.run(session.run.id).summary == "said ********"
+    stored = b"".join(p.read_bytes() for p in history.path.parent.iterdir())
+    assert secret.encode() not in stored
