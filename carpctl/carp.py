@@ -107,7 +107,10 @@ def _node_findings(state: NodeState, master: str | None,
     if state.maintenance:
         found.append(Finding("maintenance", f"{node} is in maintenance mode", node))
     elif state.demote:
-        found.append(Finding("demoted", f"{node} carp demote counter is {state.demote}", node))
+        why = (f" (kept by carpctl failover: `carpctl failover --to {node}` hands back)"
+               if state.parked else "")
+        found.append(Finding("demoted", f"{node} carp demote counter is {state.demote}{why}",
+                             node))
     if state.preempt is False:
         found.append(Finding("preempt-off", f"{node} has net.inet.carp.preempt=0", node))
     if state.pfsync is not None and not (state.pfsync.present and state.pfsync.up

@@ -80,3 +80,10 @@ class ParseError(CarpctlError):
         super().__init__(f"cannot parse {what} output: {detail}{where}")
         self.what = what
         self.line = line
+
+
+def error_for(exit_code: int, message: str) -> CarpctlError:
+    """The error class that carries `exit_code` (for results reported as codes)."""
+    classes = {EXIT_USAGE: UsageError, EXIT_REFUSED: RefusedError,
+               EXIT_UNDO_FAILED: UndoFailedError}
+    return classes.get(exit_code, FailedError)(message)

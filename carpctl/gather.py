@@ -18,6 +18,7 @@ from .facts import (CarpInterface, CarpSysctl, PfInfo, Pfsync, RelaydSummary,
 from .transport import NodeConnection, Result
 
 MAINTENANCE_FILE = "/var/carpctl/maintenance/state"  # kept by `carpctl maintenance`
+PARKED_FILE = "/var/carpctl/parked"   # a demotion `carpctl failover` kept on purpose
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class NodeState:
     relayd_enabled: bool | None = None
     relayd: RelaydSummary | None = None
     maintenance: str | None = None     # the marker's text when the node is in maintenance
+    parked: str | None = None          # the record of a demotion kept by a failover
     files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256, None: missing
     problems: tuple[str, ...] = ()
 
@@ -70,7 +72,7 @@ def carp_commands() -> list[C.Command]:
 
 def status_commands(dests: tuple[str, ...] = ()) -> list[C.Command]:
     return [C.IFCONFIG_CARP, C.CARP_DEMOTE, C.CARP_SYSCTL, C.PF_INFO, C.RELAYD_ENABLED,
-            C.RELAYD_SUMMARY, C.read_marker(MAINTENANCE_FILE),
+            C.RELAYD_SUMMARY, C.read_marker(MAINTENANCE_FILE), C.read_marker(PARKED_FILE),
             *(C.sha256(dest) for dest in dests)]
 
 
@@ -107,7 +109,7 @@ def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -
         "demote": parsed(demote, parse_group_demote) if demote.ok else None,
     }
     if len(results) > 2:
-        sysctl, pf, enabled, relayctl, marker = results[2:7]
+        sysctl, pf, enabled, relayctl, marker, parked = results[2:8]
         values["sysctl"] = parsed(sysctl, parse_carp_sysctl) if sysctl.ok else None
         values["pf"] = parsed(pf, parse_pf_info) if pf.ok else None
         if not pf.ok:
@@ -117,8 +119,9 @@ def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -
         values["relayd_enabled"] = config.enabled if config else None
         values["relayd"] = parsed(relayctl, parse_relayctl, relayctl.output)
         values["maintenance"] = marker.stdout.strip() or "yes" if marker.ok else None
+        values["parked"] = parked.stdout.strip() or None if parked.ok else None
         files = {}
-        for dest, result in zip(dests, results[7:]):
+        for dest, result in zip(dests, results[8:]):
             if result.ok:
                 files[dest] = parsed(result, parse_sha256)
             elif _missing(result):

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from . import known_hosts
 from .commands import Command
@@ -65,11 +65,14 @@ class ConnectError(RemoteError):
 
 
 class ConnectionLost(RemoteError):
-    """The connection dropped while a command ran: its outcome is unknown."""
+    """The connection dropped. `sent`: while a command ran, so its outcome is unknown;
+    otherwise it had dropped before the command was sent (which then did not run)."""
 
-    def __init__(self, node: str, command: str):
-        super().__init__(node, f"connection lost while running: {command}", reason="lost")
+    def __init__(self, node: str, command: str, *, sent: bool = True):
+        what = "while running" if sent else "before running"
+        super().__init__(node, f"connection lost {what}: {command}", reason="lost")
         self.command = command
+        self.sent = sent
 
 
 @functools.cache
@@ -235,6 +238,11 @@ class NodeConnection:
         """
         import paramiko
 
+        if self._conn is not None and not self._conn.is_connected:
+            # it dropped by itself since the last command: say so once instead of quietly
+            # dialling again (a crashed node would cost a connect timeout per call)
+            self.close()
+            raise ConnectionLost(self.node.name, self._redact(what or line), sent=False)
         self.open()
         transport = self._conn.client.get_transport()
         try:
@@ -376,15 +384,3 @@ def _split(text: str, nonce: str, count: int) -> list[tuple[str, int]]:
         else:
             buffer.append(line)
     return pieces
-
-
-def probe(node: Node, *, accept_new_host_keys: bool = False) -> Result:
-    """Open a NEW connection and run one command: proof that the node is still reachable."""
-    from .commands import HOSTNAME
-
-    with NodeConnection(node, accept_new_host_keys=accept_new_host_keys) as conn:
-        return conn.run(HOSTNAME)
-
-
-def open_all(nodes: Iterable[Node], **kwargs) -> dict[str, NodeConnection]:
-    return {node.name: NodeConnection(node, **kwargs) for node in nodes}

@@ -48,7 +48,7 @@ def node_row(pair: str, state: NodeState) -> list[str]:
     return [pair, state.node, "yes", carp_cell(state),
             "?" if state.demote is None else str(state.demote), _flag(state.preempt),
             pfsync_cell(state), pf_cell(state), relayd_cell(state),
-            "yes" if state.maintenance else ""]
+            "yes" if state.maintenance else ("parked" if state.parked else "")]
 
 
 STATUS_COLUMNS = ["pair", "node", "reachable", "carp", "demote", "preempt", "pfsync", "pf",
@@ -74,6 +74,7 @@ def node_json(state: NodeState) -> dict[str, Any]:
         relayd={"enabled": state.relayd_enabled, "running": bool(relayd and relayd.running),
                 "hosts_up": sum(1 for h in hosts if h.status == "up"), "hosts_total": len(hosts)},
         maintenance=state.maintenance,
+        parked=state.parked,
         files=state.files,
         problems=list(state.problems),
     )

@@ -21,6 +21,7 @@ def results(answers: dict[str, tuple[int, str, str]] | None = None) -> list[Resu
         "rcctl get relayd": (0, fixture("rcctl_get_relayd_enabled.txt"), ""),
         "relayctl show summary": (0, fixture("relayctl_show_summary.txt"), ""),
         "marker": (1, "", "cat: marker: No such file or directory\n"),
+        "parked": (1, "", "cat: parked: No such file or directory\n"),
         "/etc/pf.conf": (0, DIGEST + "\n", ""),
         "/etc/relayd.conf": (0, DIGEST + "\n", ""),
     }
@@ -35,6 +36,7 @@ def test_a_normal_batch_gives_every_fact():
     assert state.problems == ()
     assert (state.demote, state.preempt, state.relayd_enabled) == (0, False, True)
     assert state.relayd.running and state.pf.enabled and state.maintenance is None
+    assert state.parked is None
     assert state.files == {"/etc/pf.conf": DIGEST, "/etc/relayd.conf": DIGEST}
 
 
@@ -60,3 +62,9 @@ def test_a_refused_doas_leaves_pf_and_relayd_unknown_and_says_why():
     assert (state.pf, state.relayd) == (None, None)
     assert state.problems == ("pfctl -si: doas: Operation not permitted",
                               "relayctl show summary: doas: Operation not permitted")
+
+
+def test_a_parked_record_is_read_from_the_same_round_trip():
+    state = parse_state("fw1", results({"parked": (0, "method=advskew parked=254 amount=0 "
+                                                      "carp0=0\n", "")}), DESTS)
+    assert state.parked == "method=advskew parked=254 amount=0 carp0=0"

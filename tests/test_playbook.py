@@ -127,3 +127,14 @@ def test_a_declined_confirmation_stops_the_run(lab, session, tmp_path):
     book = load_playbook(write(tmp_path, "steps:\n  - confirm: go on?\n  - pause: 0\n"))
     with pytest.raises(FailedError, match="not confirmed"):
         run_playbook(session, book, session.inventory.pair())
+
+
+def test_the_deploy_handoff_playbook_deploys_and_ends_with_master_back(lab, session):
+    book = load_playbook(SHIPPED / "deploy-handoff.yml")
+    session.assume_yes = True
+    result = run_playbook(session, book, session.inventory.pair())
+    assert len(result.done) == len(result.tasks)
+    assert lab.masters("pair1") == {1: ["fw1"], 2: ["fw1"]}
+    for node in ("fw1", "fw2"):
+        assert 'anchor "relayd/*"' in lab.node("pair1", node).fs.read_text("/etc/pf.conf")
+    assert main(["-i", str(lab.inventory), "status"]) == 0      # deployed: no drift left

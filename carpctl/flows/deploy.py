@@ -52,6 +52,7 @@ class DeployOptions:
     hand_back: bool = False
     confirm_timeout: float | None = None     # default: the pair's deploy.confirm_timeout
     break_lock: bool = False
+    locked: bool = False                      # the caller (a playbook) holds the pair's lock
     # asked after validation and diffs, before the first change; False refuses (exit 3)
     confirm: Callable[[Pair, list[NodePlan]], bool] | None = None
 
@@ -174,7 +175,7 @@ class _PairDeploy:
                 for node in self.pair.nodes}
 
     def lock(self):
-        if self.options.check:
+        if self.options.check or self.options.locked:
             return nullcontext()
         return Locked(self.session, self.pair, f"deploy {self.pair.name}",
                       self.options.break_lock)

@@ -18,7 +18,7 @@ from typing import Callable
 from .. import commands as C
 from ..carp import seconds
 from ..errors import FailedError, RefusedError, RemoteError, UndoFailedError
-from ..gather import NodeState, carp_commands, parse_state, status_commands, unreachable
+from ..gather import NodeState, carp_commands, parse_state, read_state, unreachable
 from ..inventory import Pair
 from ..locks import PairLock
 from ..session import Session
@@ -70,18 +70,15 @@ def park_record(plan: Plan) -> Parked:
 
 # -- reading ------------------------------------------------------------------------------------
 def read_pair(session: Session, pair: Pair) -> tuple[dict[str, NodeState], dict[str, Parked | None]]:
-    """Full state and the parked-demotion record of both nodes, one round trip each."""
-    def one(node):
+    """Full state of both nodes (one round trip each) and their parked-demotion records."""
+    def one(node) -> NodeState:
         try:
-            results = session.connection(node).batch([*status_commands(), C.read_marker(PARKED_FILE)])
+            return read_state(session.connection(node))
         except RemoteError as exc:
-            return unreachable(node.name, exc), None
-        marker = results[-1]
-        return parse_state(node.name, results[:-1]), (Parked.parse(marker.stdout)
-                                                       if marker.ok else None)
-    pairs = session.parallel(one, pair.nodes, 2)
-    return ({n.name: s for n, (s, _) in zip(pair.nodes, pairs)},
-            {n.name: p for n, (_, p) in zip(pair.nodes, pairs)})
+            return unreachable(node.name, exc)
+    states = {state.node: state for state in session.parallel(one, pair.nodes, 2)}
+    return states, {name: Parked.parse(state.parked) if state.parked else None
+                    for name, state in states.items()}
 
 
 def read_carp(session: Session, pair: Pair) -> dict[str, NodeState]:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from ..carp import moves_to, pair_master, vhid_table
 from ..errors import RefusedError
-from ..gather import NodeState
+from ..gather import PARKED_FILE, NodeState
 from ..inventory import FailoverSettings, Pair
 
-PARKED_FILE = "/var/carpctl/parked"   # a demotion carpctl kept on purpose, for the hand-back
+__all__ = ["PARKED_FILE", "Parked", "Plan", "preflight", "resolve_target", "restore_pulls_back"]
 
 
 @dataclass(frozen=True)

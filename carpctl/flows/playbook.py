@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..carp import pair_master, vhid_table
-from ..errors import CarpctlError, FailedError, UndoFailedError, UsageError
+from ..errors import CarpctlError, FailedError, UndoFailedError, UsageError, error_for
 from ..inventory import Pair
 from ..locks import PairLock
 from ..playbook import Playbook, Step
@@ -172,9 +172,13 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
             raise FailedError(f"{pair.name}: stopped at `{args['value']}` (not confirmed)")
         return "confirmed"
     if step.kind == "deploy":
-        from .deploy import deploy_for_playbook
+        from .deploy import DeployOptions, deploy_pair
 
-        return deploy_for_playbook(session, pair, only=args["only"], handoff=args["handoff"])
+        options = DeployOptions(only=tuple(args["only"]), handoff=args["handoff"], locked=True)
+        report = deploy_pair(session, pair, options, session.run.id if session.run else None)
+        if report.exit_code:
+            raise error_for(report.exit_code, report.summary)
+        return report.summary
     raise AssertionError(step.kind)
 
 
