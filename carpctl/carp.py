@@ -55,6 +55,13 @@ def masters(table: dict[int, dict[str, str]]) -> dict[int, list[str]]:
     return {vhid: [n for n, s in nodes.items() if s == "MASTER"] for vhid, nodes in table.items()}
 
 
+def one_master_each(states) -> bool:
+    """Every vhid seen has exactly one MASTER: the pair serves, without split brain."""
+    table = vhid_table(list(states))
+    return bool(table) and all(sum(s == "MASTER" for s in nodes.values()) == 1
+                               for nodes in table.values())
+
+
 def pair_master(table: dict[int, dict[str, str]]) -> str | None:
     """The node that is the only MASTER on every vhid, if there is one."""
     owners = {tuple(m) for m in masters(table).values()}

@@ -12,9 +12,21 @@ from typing import Callable
 
 from . import commands as C
 from .errors import ParseError, RemoteError
-from .facts import (CarpInterface, CarpSysctl, PfInfo, Pfsync, RelaydSummary,
-                    parse_carp_interfaces, parse_carp_sysctl, parse_group_demote,
-                    parse_pf_info, parse_pfsync, parse_rcctl_get, parse_relayctl, parse_sha256)
+from .facts import (
+    CarpInterface,
+    CarpSysctl,
+    PfInfo,
+    Pfsync,
+    RelaydSummary,
+    parse_carp_interfaces,
+    parse_carp_sysctl,
+    parse_group_demote,
+    parse_pf_info,
+    parse_pfsync,
+    parse_rcctl_get,
+    parse_relayctl,
+    parse_sha256,
+)
 from .transport import NodeConnection, Result
 
 MAINTENANCE_FILE = "/var/carpctl/maintenance/state"  # kept by `carpctl maintenance`

@@ -14,6 +14,7 @@ contains so that diffs and logs can be redacted. Blocks are trimmed
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -84,6 +85,22 @@ def render_files(pair: Pair, node: Node) -> list[RenderedFile]:
     return rendered
 
 
+@functools.lru_cache(maxsize=32)
+def environment(*search: Path):
+    """The Jinja2 environment for templates in `search` (beside the template, then the
+    inventory's directory). Cached, so each template compiles once per run, not per node;
+    template_lines renders with the very same settings."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        autoescape=False,
+    )
+
+
 def _render(
     template: Path, root: Path, context: object, secrets: tuple[Secret, ...], target: str
 ) -> str:
@@ -95,17 +112,11 @@ def _render(
     import jinja2
 
     search = [template.parent, root]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search]),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        autoescape=False,
-    )
+    env = environment(template.parent, root)
     try:
         return env.get_template(template.name).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        shown = _display(Path(exc.filename) if exc.filename else template)
+        shown = shown_path(Path(exc.filename) if exc.filename else template)
         problem = f"template syntax error: {redact(exc.message or '', secrets)}"
         raise RenderError(shown, exc.lineno, problem) from None
     except Exception as exc:  # noqa: BLE001 - any failure inside a template is the template's
@@ -128,11 +139,11 @@ def _where(exc: BaseException, search: list[Path], template: Path) -> tuple[str,
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = Path(frame.filename)
         if path.suffix != ".py" and any(path.is_relative_to(p) for p in search):
-            return _display(path), frame.lineno
-    return _display(template), None
+            return shown_path(path), frame.lineno
+    return shown_path(template), None
 
 
-def _display(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .inventory import Node, Pair
-from .render import RenderedFile, template_context
+from .render import RenderedFile, environment, shown_path, template_context
 from .secrets import reveal
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -117,21 +117,8 @@ def _lines_inside_tags(source: str) -> set[int]:
 
 def _render_marked(pair: Pair, node: Node, template: Path, marked: str) -> str | None:
     """Render the marked source with render.py's settings; None if it does not render."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(template.parent), str(pair.source_file.parent)]),
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-        autoescape=False)
+    env = environment(template.parent, pair.source_file.parent)
     try:
         return env.from_string(marked).render(reveal(template_context(pair, node)))
     except Exception:  # noqa: BLE001 - no mapping, never a crash: the caller shows the raw line
         return None
-
-
-def shown_path(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

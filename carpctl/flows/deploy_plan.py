@@ -16,8 +16,7 @@ from ..carp import pair_master, vhid_table
 from ..errors import RefusedError, UsageError
 from ..gather import NodeState
 from ..inventory import FileSpec, Pair
-from ..render import RenderedFile
-from ..template_lines import shown_path
+from ..render import RenderedFile, shown_path
 
 
 @dataclass(frozen=True)

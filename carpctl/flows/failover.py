@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .. import commands as C
-from ..carp import seconds
+from ..carp import one_master_each, seconds
 from ..errors import FailedError, RefusedError, RemoteError, UndoFailedError
 from ..gather import NodeState, carp_commands, parse_state, read_state, unreachable
 from ..inventory import Pair
@@ -125,15 +125,6 @@ def wait_until(session: Session, pair: Pair, done: Callable[[dict[str, NodeState
 def _handed_over(plan: Plan) -> Callable[[dict[str, NodeState]], bool]:
     return lambda s: (plan.target in s and plan.source in s and s[plan.target].is_master_everywhere()
                       and s[plan.source].is_backup_everywhere())
-
-
-def _one_master_each(states: dict[str, NodeState]) -> bool:
-    table: dict[int, int] = {}
-    for state in states.values():
-        for carp in state.carp:
-            if carp.vhid is not None:
-                table[carp.vhid] = table.get(carp.vhid, 0) + (carp.state == "MASTER")
-    return bool(table) and all(count == 1 for count in table.values())
 
 
 # -- the flow -----------------------------------------------------------------------------------
@@ -261,7 +252,7 @@ def _undo(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState]
             return UndoFailedError(f"{pair.name}: failover failed ({reason}) and could not be "
                                    f"undone: " + "; ".join(left))
         try:
-            states = wait_until(session, pair, _one_master_each, _settle_time(before),
+            states = wait_until(session, pair, lambda s: one_master_each(s.values()), _settle_time(before),
                                 "waiting for one MASTER per vhid")
             state = _describe(states)
         except (TimeoutError, RemoteError) as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from .. import commands as C
-from ..carp import assess
+from ..carp import assess, one_master_each
 from ..errors import FailedError, RemoteError
 from ..facts import parse_syspatch
 from ..inventory import Node, Pair
@@ -85,7 +85,7 @@ def _wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float
         mine = states[node.name]
         ok = (mine.reachable and mine.demote == _expected_demote(states, parked, node)
               and all(c.state != "INIT" for c in mine.carp if c.vhid is not None)
-              and _one_master(states))
+              and one_master_each(states.values()))
         if ok:
             return
         if time.monotonic() > deadline:
@@ -94,15 +94,6 @@ def _wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float
                               f"{'/'.join(c.state for c in mine.carp if c.vhid) or '?'})")
         progress.update(f"{node.name}: waiting for CARP to settle (demote {mine.demote})")
         time.sleep(POLL / 2)
-
-
-def _one_master(states) -> bool:
-    table: dict[int, int] = {}
-    for state in states.values():
-        for carp in state.carp:
-            if carp.vhid is not None:
-                table[carp.vhid] = table.get(carp.vhid, 0) + (carp.state == "MASTER")
-    return bool(table) and all(n == 1 for n in table.values())
 
 
 def syspatch_node(session: Session, pair: Pair, node: Node, *, timeout: float) -> str:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..carp import pair_master, vhid_table
+from ..carp import one_master_each, pair_master, vhid_table
 from ..errors import CarpctlError, FailedError, UndoFailedError, UsageError, error_for
 from ..inventory import Pair
 from ..locks import PairLock
@@ -191,9 +191,9 @@ def _stopped(session: Session, pair: Pair, task: Task, cause: BaseException) -> 
         return UndoFailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: "
                                f"{reason}; the pair's state is unknown ({exc})")
     in_maintenance = [s.node for s in states.values() if s.reachable and s.maintenance]
-    table = vhid_table([s for s in states.values() if s.reachable])
-    one_master = bool(table) and all(
-        sum(state == "MASTER" for state in nodes.values()) == 1 for nodes in table.values())
+    reachable = [s for s in states.values() if s.reachable]
+    table = vhid_table(reachable)
+    one_master = one_master_each(reachable)
     state = ", ".join(f"vhid {v}: " + "/".join(f"{n} {s}" for n, s in nodes.items())
                       for v, nodes in table.items())
     resume = f"carpctl run --resume {session.run.id}" if session.run else "carpctl run --resume RUN"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .fs import NodeFS
+from .netstart import ifconfig_argvs, rc_conf_flags, sysctl_settings
 from .openbsd.ifaces import physical_ifaces
 from .openbsd.pf_ssh import ssh_verdict
-from .netstart import ifconfig_argvs, rc_conf_flags, sysctl_settings
 from .proc import DropConnection, Proc, Registry
 
 if TYPE_CHECKING:

@@ -23,11 +23,28 @@ from collections import deque
 from typing import Iterable
 
 from .rules import (
-    BACKUP, BOW_OUT, INIT, MASTER, USEC, Advert, Verdict, interval_us, judge, master_down_us,
+    BACKUP,
+    BOW_OUT,
+    INIT,
+    MASTER,
+    USEC,
+    Advert,
+    Verdict,
+    interval_us,
+    judge,
+    master_down_us,
 )
 from .state import (
-    CARP_GROUP, CarpModelError, CarpView, Iface, Node, NodeDown, NoSuchGroup, NoSuchInterface,
-    NoSuchNode, Transition,
+    CARP_GROUP,
+    CarpModelError,
+    CarpView,
+    Iface,
+    Node,
+    NodeDown,
+    NoSuchGroup,
+    NoSuchInterface,
+    NoSuchNode,
+    Transition,
 )
 from .timeline import Action, Scheduled, Timeline, Timer
 

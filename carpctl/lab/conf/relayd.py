@@ -20,7 +20,13 @@ from collections.abc import Callable
 from .lexer import Lexer
 from .relayd_grammar import RELAYD_KEYWORDS
 from .relayd_model import (
-    Listener, Redirect, RelaydConfig, RelaydHost, RelaydTable, Relay, Router,
+    Listener,
+    Redirect,
+    Relay,
+    RelaydConfig,
+    RelaydHost,
+    RelaydTable,
+    Router,
 )
 from .relayd_services import RelaydFile, unused_tables
 

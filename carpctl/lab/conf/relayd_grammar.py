@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from . import netdb
-from .parser import Accept, Parser, render
 from .lexer import Lexer
-from .relayd_model import Redirect, RelaydHost, RelaydTable, Relay, Router
+from .parser import Accept, Parser, render
+from .relayd_model import Redirect, Relay, RelaydHost, RelaydTable, Router
 
 RELAYD_KEYWORDS = frozenset({
     "agentx", "append", "backlog", "backup", "binary", "block", "buffer", "ca", "cache",

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from . import netdb
-from .parser import Accept
 from .lexer import Lexer
+from .parser import Accept
 from .relayd_grammar import RelaydParser
-from .relayd_model import Listener, Redirect, RelaydTable, Relay, Router
+from .relayd_model import Listener, Redirect, Relay, RelaydTable, Router
 
 _INT_MAX = 2**31 - 1
 

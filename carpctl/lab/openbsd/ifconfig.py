@@ -11,7 +11,14 @@ import ipaddress
 import re
 
 from ..proc import Proc, Registry
-from .ifaces import Address, Iface, carp_status, default_broadcast, parse_address, render_block
+from .ifaces import (
+    Address,
+    Iface,
+    carp_status,
+    default_broadcast,
+    parse_address,
+    render_block,
+)
 
 REGISTRY = Registry()
 CLONEABLE = re.compile(r"^(carp|pfsync|vlan|trunk|aggr|lo|enc|pflog)\d+$")

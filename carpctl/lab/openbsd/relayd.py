@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from ..proc import Proc, Registry
 from ..conf.relayctl_view import HostHealth, show_rows
 from ..conf.relayd import RelaydSyntaxError, parse_relayd
+from ..proc import Proc, Registry
 
 REGISTRY = Registry()
 CONF = "/etc/relayd.conf"

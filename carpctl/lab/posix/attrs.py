@@ -17,10 +17,18 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..fs import USERS, Stat
-from .common import (
-    GROUP_IDS, Usage, absolute, failed, getopt, gid_of, parse_mode, uid_of, usage,
-)
 from ..proc import Proc, Registry
+from .common import (
+    GROUP_IDS,
+    Usage,
+    absolute,
+    failed,
+    getopt,
+    gid_of,
+    parse_mode,
+    uid_of,
+    usage,
+)
 
 REGISTRY = Registry()
 

@@ -13,8 +13,8 @@ import hashlib
 import time
 from typing import Iterator
 
-from .common import Usage, absolute, decode, getopt, getopt_all, read_input, usage
 from ..proc import Proc, Registry
+from .common import Usage, absolute, decode, getopt, getopt_all, read_input, usage
 
 REGISTRY = Registry()
 

@@ -15,10 +15,17 @@ import secrets
 import string
 
 from ..fs import USERS, NodeFS
-from .common import (
-    GROUP_IDS, Usage, absolute, failed, getopt, parse_mode, read_input, usage,
-)
 from ..proc import Proc, Registry
+from .common import (
+    GROUP_IDS,
+    Usage,
+    absolute,
+    failed,
+    getopt,
+    parse_mode,
+    read_input,
+    usage,
+)
 
 REGISTRY = Registry()
 

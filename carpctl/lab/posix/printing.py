@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .common import Usage, usage
 from ..proc import Proc, Registry
+from .common import Usage, usage
 
 REGISTRY = Registry()
 

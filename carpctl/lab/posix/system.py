@@ -13,11 +13,11 @@ import re
 import signal
 import time
 
-from ..shell import jobs as shell_jobs
 from ..fs import USERS
-from .common import Usage, absolute, decode, getopt, gid_of, usage
 from ..proc import Proc, Registry
+from ..shell import jobs as shell_jobs
 from ..shell.execute import call, lookup, run_shell
+from .common import Usage, absolute, decode, getopt, gid_of, usage
 
 REGISTRY = Registry()
 

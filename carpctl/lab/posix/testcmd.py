@@ -6,8 +6,8 @@ strings whatever $x holds. Errors exit 2, as test(1) does.
 
 from __future__ import annotations
 
-from .common import EXECUTE, READ, WRITE, absolute, access
 from ..proc import Proc, Registry
+from .common import EXECUTE, READ, WRITE, absolute, access
 
 REGISTRY = Registry()
 

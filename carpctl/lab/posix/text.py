@@ -12,9 +12,9 @@ import re
 import string
 from typing import Iterator
 
+from ..proc import Proc, Registry
 from .common import Usage, decode, encode, getopt, read_input, usage
 from .printing import unescape
-from ..proc import Proc, Registry
 
 REGISTRY = Registry()
 

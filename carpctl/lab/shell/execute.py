@@ -15,19 +15,32 @@ import posixpath
 from functools import partial
 from typing import Iterator
 
-from . import jobs as jobs
 from ..fs import USERS
 from ..posix.common import EXECUTE, access, decode, encode
 from ..proc import CommandSpec, DropConnection, NodeLike, Proc
-from .syntax import (
-    AndOr, CmdSub, Command, For, Group, If, Lit, Loop, Param, Pipeline, Redirect, Script,
-    Simple, Subshell, Word,
-)
+from . import jobs as jobs
 from .builtin import BUILTINS
 from .expand import DEFAULT_IFS, Fields, glob
-from .redirect import IO, BufferSink, NullSink, Opener, RedirectError, apply, redirect
 from .parse import ParseError, parse
+from .redirect import IO, BufferSink, NullSink, Opener, RedirectError, apply, redirect
 from .state import JobStopped, LoopControl, ShellExit, State, home_of
+from .syntax import (
+    AndOr,
+    CmdSub,
+    Command,
+    For,
+    Group,
+    If,
+    Lit,
+    Loop,
+    Param,
+    Pipeline,
+    Redirect,
+    Script,
+    Simple,
+    Subshell,
+    Word,
+)
 
 BIN_DIRS = frozenset({"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"})
 

@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import re
 
-from .syntax import (
-    AndOr, CmdSub, Command, For, Group, HereDoc, If, Item, Lit, Loop, Pipeline, Redirect,
-    Script, Simple, Subshell, Word,
-)
 from .lex import NAME, Lexer, ParseError, Token
+from .syntax import (
+    AndOr,
+    CmdSub,
+    Command,
+    For,
+    Group,
+    HereDoc,
+    If,
+    Item,
+    Lit,
+    Loop,
+    Pipeline,
+    Redirect,
+    Script,
+    Simple,
+    Subshell,
+    Word,
+)
 
 __all__ = ["NAME", "ParseError", "parse"]
 
