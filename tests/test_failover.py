@@ -223,10 +223,11 @@ def test_the_json_report_has_the_documented_shape(lab):
     assert isinstance(doc["handover_seconds"], float) and doc["restored"] is False
 
 
-def test_sigint_during_the_wait_undoes_the_demotion_and_exits_1(lab):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_signal_during_the_wait_undoes_the_demotion_and_exits_1(lab, signum):
     proc = _cli(lab, "failover", "--to", "fw2", "--yes")
     assert wait_for(lambda: any("advskew 254" in e.command for e in lab.log("pair1", "fw1")))
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1, err
     assert "interrupted" in err and "undone" in err and "Traceback" not in err

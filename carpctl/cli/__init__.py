@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     up = lab.add_parser("up", parents=[common], help="start a lab and write its inventory")
     up.add_argument("--pairs", type=int, default=1, help="how many pairs (default 1)")
     up.add_argument("--detach", action="store_true", help="run in the background")
+    up.add_argument("--advskew", metavar="A,B", help="the two nodes' advskew (default 0,100)")
+    up.add_argument("--preempt", metavar="on|off,on|off",
+                    help="net.inet.carp.preempt of the two nodes (default on,on)")
+    up.add_argument("--advbase", type=int, metavar="N", help="advbase of every vhid (default 1)")
     for name, help in (("down", "stop a detached lab"), ("status", "the emulated truth"),
                        ("fault", "inject a fault"), ("log", "commands a node ran")):
         q = lab.add_parser(name, parents=[common], help=help)

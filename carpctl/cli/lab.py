@@ -15,7 +15,9 @@ def run(args: Namespace, out: Output) -> int:
     directory = args.dir
     try:
         if args.action == "up":
-            return lab_cli.up(directory, args.pairs, detach=args.detach, out=out.line)
+            shape = lab_cli.shape_options(args.advskew, args.preempt, args.advbase)
+            return lab_cli.up(directory, args.pairs, detach=args.detach, shape=shape,
+                              out=out.line)
         if args.action == "down":
             return lab_cli.down(directory, out=out.line)
         if args.action == "status":

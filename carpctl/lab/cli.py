@@ -20,13 +20,46 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def up(directory: Path, pairs: int, *, detach: bool, out: Callable[[str], None] = _say) -> int:
-    directory = directory.resolve()
-    if detach:
-        return _up_detached(directory, pairs, out)
-    from .lab import Lab
+def shape_options(advskew: str | None, preempt: str | None, advbase: int | None) -> dict:
+    """`--advskew 0,100 --preempt on,off --advbase 1` as PairSpec fields (both nodes)."""
+    shape: dict[str, Any] = {}
+    if advskew is not None:
+        skews = tuple(int(v) for v in advskew.split(","))
+        if len(skews) != 2 or not all(0 <= v <= 254 for v in skews):
+            raise ValueError("--advskew takes two values 0-254, e.g. 0,100")
+        shape["advskew"] = skews
+    if preempt is not None:
+        words = preempt.split(",")
+        if len(words) != 2 or not set(words) <= {"on", "off"}:
+            raise ValueError("--preempt takes two of on/off, e.g. on,off")
+        shape["preempt"] = tuple(w == "on" for w in words)
+    if advbase is not None:
+        if not 1 <= advbase <= 254:
+            raise ValueError("--advbase takes 1-254")
+        shape["advbase"] = advbase
+    return shape
 
-    lab = Lab(directory, pairs).start()
+
+def _shape_argv(shape: dict) -> list[str]:
+    argv = []
+    if "advskew" in shape:
+        argv += ["--advskew", ",".join(map(str, shape["advskew"]))]
+    if "preempt" in shape:
+        argv += ["--preempt", ",".join("on" if p else "off" for p in shape["preempt"])]
+    if "advbase" in shape:
+        argv += ["--advbase", str(shape["advbase"])]
+    return argv
+
+
+def up(directory: Path, pairs: int, *, detach: bool, shape: dict | None = None,
+       out: Callable[[str], None] = _say) -> int:
+    directory = directory.resolve()
+    shape = shape or {}
+    if detach:
+        return _up_detached(directory, pairs, shape, out)
+    from .lab import Lab, default_specs
+
+    lab = Lab(directory, default_specs(pairs, **shape)).start()
     server = control.ControlServer(lab)
     (directory / "lab.pid").write_text(f"{os.getpid()}\n")
     stop = threading.Event()
@@ -52,7 +85,7 @@ def _summary(directory: Path, pairs: list[str], inventory: Path) -> str:
             f"try: carpctl -i {inventory} status")
 
 
-def _up_detached(directory: Path, pairs: int, out: Callable[[str], None]) -> int:
+def _up_detached(directory: Path, pairs: int, shape: dict, out: Callable[[str], None]) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     try:
         control.request(directory, {"op": "ping"}, timeout=2)
@@ -63,7 +96,7 @@ def _up_detached(directory: Path, pairs: int, out: Callable[[str], None]) -> int
     log = open(directory / "lab.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "carpctl", "lab", "up", "--dir", str(directory),
-         "--pairs", str(pairs)],
+         "--pairs", str(pairs), *_shape_argv(shape)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:

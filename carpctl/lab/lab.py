@@ -30,8 +30,9 @@ from .sshd import NodeSSHD
 TICK = 0.05  # how often listeners follow node state (sshd up/down after a boot)
 
 
-def default_specs(count: int) -> list[PairSpec]:
-    return [PairSpec(name=f"pair{i}") for i in range(1, count + 1)]
+def default_specs(count: int, **shape) -> list[PairSpec]:
+    """`count` pairs named pair1..pairN; `shape` overrides PairSpec fields for all of them."""
+    return [PairSpec(name=f"pair{i}", **shape) for i in range(1, count + 1)]
 
 
 class Lab:
