@@ -71,3 +71,11 @@ def test_secrets_are_masked_in_the_journal(lab, monkeypatch):
     assert history.run(session.run.id).summary == "said ********"
     stored = b"".join(p.read_bytes() for p in history.path.parent.iterdir())
     assert secret.encode() not in stored
+
+
+def test_the_run_list_shows_where_a_deploy_left_its_backup_sets(capsys, lab):
+    assert main(["-i", str(lab.inventory), "deploy", "pair1", "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["history"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if "deploy pair1" in line)
+    assert "pair1: fw1 fw2" in row

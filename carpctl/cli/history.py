@@ -39,8 +39,14 @@ def run(args: Namespace, out: Output) -> int:
     if out.json_mode:
         out.json([r.__dict__ for r in runs])
         return EXIT_OK
-    out.table(["run", "when", "by", "command", "exit", "summary"],
+    out.table(["run", "when", "by", "command", "exit", "backups", "summary"],
               [[r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)),
                 r.user, r.command, "" if r.exit_code is None else r.exit_code,
-                (r.summary or "")[:60]] for r in runs])
+                _backups(r.details), (r.summary or "")[:60]] for r in runs])
     return EXIT_OK
+
+
+def _backups(details: dict) -> str:
+    """Where a deploy left its backup sets: `rollback PAIR --to RUN` puts them back."""
+    sets = details.get("backups") or {}
+    return ", ".join(f"{pair}: {' '.join(sorted(nodes))}" for pair, nodes in sets.items())
