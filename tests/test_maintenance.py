@@ -107,3 +107,14 @@ def test_status_shows_a_node_in_maintenance(lab, session):
     fw1 = next(s for s in result.nodes if s.node == "fw1")
     assert fw1.maintenance and "amount=50" in fw1.maintenance
     assert "maintenance" in {f.code for f in result.verdict.findings}
+
+
+def test_the_cli_asks_before_moving_master_and_a_script_needs_yes(lab, capsys):
+    from carpctl.cli import main
+
+    inventory = str(lab.inventory)
+    assert main(["-i", inventory, "maintenance", "enter", "pair1", "fw1"]) == 3
+    assert "--yes" in capsys.readouterr().err
+    assert truth(lab, "fw1")["demote"] == 0
+    assert main(["-i", inventory, "maintenance", "enter", "pair1", "fw1", "--yes"]) == 0
+    assert main(["-i", inventory, "maintenance", "exit", "pair1", "fw1"]) == 0  # moves nothing

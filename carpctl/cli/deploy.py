@@ -9,9 +9,8 @@ from __future__ import annotations
 import threading
 from argparse import Namespace
 
-from ..errors import RefusedError
 from ..output import Output
-from .session import open_session
+from .session import can_confirm, open_session
 
 RESULTS = {0: "ok", 1: "failed", 2: "bad inventory", 3: "refused", 4: "NEEDS A PERSON"}
 
@@ -25,9 +24,8 @@ def run(args: Namespace, out: Output) -> int:
                            args.pairs)
     with session:
         pairs = session.inventory.select(args.pairs)
-        if not (args.check or args.yes or out.interactive):
-            raise RefusedError("no terminal to confirm the deploy on; nothing changed",
-                               hint="pass --yes to run it from a script, or --check to look only")
+        if not args.check:
+            can_confirm(args, out, "deploy")
         options = DeployOptions(
             check=args.check, diff=args.diff, only=tuple(args.only or ()),
             handoff=args.handoff, hand_back=args.hand_back,

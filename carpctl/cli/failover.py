@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from ..errors import EXIT_OK, RefusedError
+from ..errors import EXIT_OK
 from ..output import Output
-from .session import open_session
+from .session import can_confirm, open_session
 
 
 def carp_rows(report) -> list[list[str]]:
@@ -48,9 +48,7 @@ def run(args: Namespace, out: Output) -> int:
         def confirm(plan) -> bool:
             question = (f"Hand MASTER of {pair.name} from {plan.source} to {plan.target} "
                         f"({plan.method})? Relay sessions will be reset.")
-            if not session.assume_yes and not out.interactive:
-                raise RefusedError(f"{pair.name}: no terminal to confirm the failover on",
-                                   hint="pass --yes to run it from a script")
+            can_confirm(args, out, "failover")
             return session.confirm(question)
 
         try:

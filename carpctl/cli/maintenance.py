@@ -6,7 +6,7 @@ from argparse import Namespace
 
 from ..errors import EXIT_OK
 from ..output import Output
-from .session import open_session
+from .session import confirmed, open_session
 
 
 def run(args: Namespace, out: Output) -> int:
@@ -16,6 +16,13 @@ def run(args: Namespace, out: Output) -> int:
                            [args.pair])
     with session:
         pair = session.inventory.pair(args.pair)
+        if args.action == "enter" or args.failback:
+            moves = ("its MASTER role moves to the peer first" if args.action == "enter"
+                     else f"MASTER moves back to {args.node}")
+            confirmed(session, args, out, f"maintenance {args.action}",
+                      f"{'Put' if args.action == 'enter' else 'Take'} {args.node} of {pair.name} "
+                      f"{'into' if args.action == 'enter' else 'out of'} maintenance ({moves} "
+                      f"if needed)?")
         try:
             if args.action == "enter":
                 report = maintenance.enter(session, pair, args.node, break_lock=args.break_lock)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from ..errors import EXIT_OK, RefusedError
+from ..errors import EXIT_OK
 from ..output import Output
-from .session import open_session
+from .session import can_confirm, open_session
 
 
 def run(args: Namespace, out: Output) -> int:
@@ -17,9 +17,7 @@ def run(args: Namespace, out: Output) -> int:
     session = open_session(args, out, command, [args.pair])
     with session:
         pair = session.inventory.pair(args.pair)
-        if not (args.yes or out.interactive):
-            raise RefusedError("no terminal to confirm the rollback on; nothing changed",
-                               hint="pass --yes to run it from a script")
+        can_confirm(args, out, "rollback")
 
         def confirm(pair, run, candidates) -> bool:
             files = "; ".join(f"{c.node}: {', '.join(s.dest for s in c.staged)}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import EXIT_OK, UsageError
 from ..output import Output
-from .session import open_session
+from .session import confirmed, open_session
 
 
 def _resumed(session, run_id: str) -> tuple[str, list[str], dict[str, str], dict[str, set[int]]]:
@@ -44,6 +44,10 @@ def run(args: Namespace, out: Output) -> int:
             session.run.details["resumed_from"] = args.resume
         playbook = load_playbook(path)
         pairs = session.inventory.select(names)
+        if not args.check:
+            confirmed(session, args, out, "playbook run",
+                      f"Run playbook {playbook.name} on {', '.join(p.name for p in pairs)}? "
+                      f"It may move MASTER and reboot nodes (`--check` shows the plan).")
         session.run.details.update(playbook=str(Path(playbook.path).resolve()),
                                    pairs=[p.name for p in pairs])
 

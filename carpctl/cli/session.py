@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argparse import Namespace
 
+from ..errors import RefusedError
 from ..output import Output
 
 
@@ -19,3 +20,18 @@ def open_session(args: Namespace, out: Output, command: str, pairs: list[str] | 
                       accept_new_host_keys=args.accept_new_host_keys, assume_yes=args.yes)
     session.begin(command, pairs or [])
     return session
+
+
+def can_confirm(args: Namespace, out: Output, what: str) -> None:
+    """Disruptive steps are confirmed on a terminal or with --yes; a script without
+    --yes is refused before anything changes."""
+    if not (args.yes or out.interactive):
+        raise RefusedError(f"no terminal to confirm the {what} on; nothing changed",
+                           hint="pass --yes to run it from a script")
+
+
+def confirmed(session, args: Namespace, out: Output, what: str, question: str) -> None:
+    """Ask `question` once (unless --yes); a no refuses with nothing changed."""
+    can_confirm(args, out, what)
+    if not session.confirm(question):
+        raise RefusedError(f"{what} not confirmed; nothing changed")
