@@ -90,7 +90,10 @@ def assess(pair: str, states: list[NodeState],
             findings.append(Finding("split-brain", f"vhid {vhid}: MASTER on both {' and '.join(nodes)}"))
         elif not nodes and reachable:
             seen = ", ".join(f"{n} {s}" for n, s in table[vhid].items())
-            findings.append(Finding("no-master", f"vhid {vhid}: no MASTER ({seen})"))
+            unseen = [s.node for s in states if not s.reachable]
+            if unseen:  # the node we cannot see may well be the MASTER
+                seen += f"; {' and '.join(unseen)} not seen, may be MASTER"
+            findings.append(Finding("no-master", f"vhid {vhid}: no MASTER seen ({seen})"))
     single = {nodes[0] for nodes in owners.values() if len(nodes) == 1}
     if len(single) > 1:
         split = "; ".join(f"vhid {v} on {n[0]}" for v, n in owners.items() if len(n) == 1)
@@ -98,6 +101,7 @@ def assess(pair: str, states: list[NodeState],
     master = pair_master(table)
     for state in reachable:
         findings.extend(_node_findings(state, master, expected_files))
+    findings.extend(_state_count_findings(reachable))
     if master is not None:
         findings.extend(_relayd_findings(reachable, master))
     return PairVerdict(pair, tuple(findings), master, table)
@@ -113,11 +117,8 @@ def _node_findings(state: NodeState, master: str | None,
             found.append(Finding("carp-init", f"{node} {carp.name} is INIT ({why})", node))
     if state.maintenance:
         found.append(Finding("maintenance", f"{node} is in maintenance mode", node))
-    elif state.demote:
-        why = (f" (kept by carpctl failover: `carpctl failover --to {node}` hands back)"
-               if state.parked else "")
-        found.append(Finding("demoted", f"{node} carp demote counter is {state.demote}{why}",
-                             node))
+    elif state.demote and not state.parked:   # a parked node is deliberate, and shown
+        found.append(Finding("demoted", f"{node} carp demote counter is {state.demote}", node))
     if state.preempt is False:
         found.append(Finding("preempt-off", f"{node} has net.inet.carp.preempt=0", node))
     if state.pfsync is not None and not (state.pfsync.present and state.pfsync.up
@@ -138,6 +139,21 @@ def _node_findings(state: NodeState, master: str | None,
             found.append(Finding("drift", f"{node} {dest} {what}", node))
     found.extend(Finding("unparsed", f"{node}: {problem}", node) for problem in state.problems)
     return found
+
+
+def states_in_step(a: int, b: int) -> bool:
+    """pf state counts of two nodes that pfsync keeps in step (allowing for churn)."""
+    return abs(a - b) <= max(10, 0.1 * max(a, b))
+
+
+def _state_count_findings(states: list[NodeState]) -> list[Finding]:
+    """pfsync0 can look up while its sync link is dead: the counts tell."""
+    counted = [s for s in states if s.pf is not None and s.pf.enabled]
+    if len(counted) != 2 or states_in_step(counted[0].pf.states, counted[1].pf.states):
+        return []
+    a, b = counted
+    return [Finding("pfsync-down", f"pf state counts differ ({a.node} {a.pf.states}, {b.node} "
+                    f"{b.pf.states}): pfsync is not keeping the nodes in step")]
 
 
 def _relayd_findings(states: list[NodeState], master: str) -> list[Finding]:

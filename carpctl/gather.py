@@ -27,10 +27,10 @@ from .facts import (
     parse_relayctl,
     parse_sha256,
 )
+from .parking import PARKED_FILE, Parked
 from .transport import NodeConnection, Result
 
 MAINTENANCE_FILE = "/var/carpctl/maintenance/state"  # kept by `carpctl maintenance`
-PARKED_FILE = "/var/carpctl/parked"   # a demotion `carpctl failover` kept on purpose
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class NodeState:
     relayd_enabled: bool | None = None
     relayd: RelaydSummary | None = None
     maintenance: str | None = None     # the marker's text when the node is in maintenance
-    parked: str | None = None          # the record of a demotion kept by a failover
+    parked: Parked | None = None       # a demotion carpctl keeps on purpose (still in force)
     files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256, None: missing
     problems: tuple[str, ...] = ()
 
@@ -131,7 +131,9 @@ def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -
         values["relayd_enabled"] = config.enabled if config else None
         values["relayd"] = parsed(relayctl, parse_relayctl, relayctl.output)
         values["maintenance"] = marker.stdout.strip() or "yes" if marker.ok else None
-        values["parked"] = parked.stdout.strip() or None if parked.ok else None
+        record = Parked.parse(parked.stdout) if parked.ok else None
+        values["parked"] = record if record and record.still_applies(carp, values["demote"]) \
+            else None   # a reboot resets the runtime values: then the record is stale
         files = {}
         for dest, result in zip(dests, results[8:]):
             if result.ok:

@@ -107,7 +107,13 @@ class PairLock:
 
     def _take(self, node) -> None:
         conn = self.session.connection(node)
-        result = conn.run(_acquire_command(self.owner))
+        try:
+            result = conn.run(_acquire_command(self.owner))
+        except RemoteError as exc:
+            raise RefusedError(f"{self.pair.name}: cannot take the lock on {node.name}: "
+                               f"{exc.message.removeprefix(node.name + ': ')}",
+                               hint="every node of the pair must be reachable; nothing "
+                                    "changed") from None
         if result.ok:
             self.held.append(node)
             return

@@ -97,6 +97,8 @@ class Session:
                     self.finish(exc.exit_code, exc.message)
                 elif isinstance(exc, KeyboardInterrupt):
                     self.finish(EXIT_FAILED, "interrupted")
+                elif isinstance(exc, BrokenPipeError):
+                    self.finish(EXIT_FAILED, "output closed before the report was printed")
                 else:
                     self.finish(EXIT_FAILED, f"internal error ({type(exc).__name__}: {exc})")
         finally:

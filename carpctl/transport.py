@@ -263,11 +263,23 @@ class NodeConnection:
         self.round_trips += 1
         return status, stdout, stderr
 
+    def _cut(self, lines: Sequence[str], lost: ConnectionLost, start: float) -> None:
+        """Journal commands whose connection dropped under them: their outcome is unknown."""
+        if lost.sent:
+            for line in lines:
+                self._record(Result(self.node.name, self._redact(line), -1, "",
+                                    "connection lost: outcome unknown\n",
+                                    time.monotonic() - start))
+
     def run(self, command: Command, *, check: bool = False) -> Result:
         line = command.line(self.node.become)
         with self._lock:
             start = time.monotonic()
-            status, out, err = self._exec(line)
+            try:
+                status, out, err = self._exec(line)
+            except ConnectionLost as lost:
+                self._cut([line], lost, start)
+                raise
         result = Result(self.node.name, self._redact(line), status,
                         out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                         time.monotonic() - start)
@@ -286,7 +298,11 @@ class NodeConnection:
         script = _batch_script(commands, become, nonce)
         with self._lock:
             start = time.monotonic()
-            _, out, err = self._exec(script, "; ".join(map(str, commands)))
+            try:
+                _, out, err = self._exec(script, "; ".join(map(str, commands)))
+            except ConnectionLost as lost:
+                self._cut([c.line(become) for c in commands], lost, start)
+                raise
         elapsed = time.monotonic() - start
         outs = _split(out.decode("utf-8", "replace"), nonce, len(commands))
         errs = _split(err.decode("utf-8", "replace"), nonce, len(commands))

@@ -74,7 +74,7 @@ def node_json(state: NodeState) -> dict[str, Any]:
         relayd={"enabled": state.relayd_enabled, "running": bool(relayd and relayd.running),
                 "hosts_up": sum(1 for h in hosts if h.status == "up"), "hosts_total": len(hosts)},
         maintenance=state.maintenance,
-        parked=state.parked,
+        parked=state.parked.line() if state.parked else None,
         files=state.files,
         problems=list(state.problems),
     )

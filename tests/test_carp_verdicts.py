@@ -63,7 +63,7 @@ def test_two_masters_on_a_vhid_is_split_brain():
 def test_a_vhid_nobody_is_master_of_is_no_master():
     verdict = verdict_of(node("fw1", "MASTER", "BACKUP"), node("fw2", "BACKUP", "BACKUP"))
     assert verdict.verdict == "no-master"
-    assert verdict.findings[0].message == "vhid 2: no MASTER (fw1 BACKUP, fw2 BACKUP)"
+    assert verdict.findings[0].message == "vhid 2: no MASTER seen (fw1 BACKUP, fw2 BACKUP)"
 
 
 def test_a_pair_without_any_carp_interface_is_not_healthy():

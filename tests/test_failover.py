@@ -218,8 +218,11 @@ def test_the_json_report_has_the_documented_shape(lab):
     assert proc.returncode == 0, err
     doc = json.loads(out)
     assert doc["source"] == "fw1" and doc["target"] == "fw2" and doc["method"] == "advskew"
-    assert doc["before"]["fw1"]["carp0"] == {"state": "MASTER", "advskew": 0}
-    assert doc["after"]["fw2"]["carp1"]["state"] == "MASTER"
+    assert doc["before"]["fw1"] == {"demote": 0, "carp": {
+        "carp0": {"state": "MASTER", "vhid": 1, "advskew": 0},
+        "carp1": {"state": "MASTER", "vhid": 2, "advskew": 0}}}
+    assert doc["after"]["fw2"]["carp"]["carp1"]["state"] == "MASTER"
+    assert doc["unparked"] is False
     assert isinstance(doc["handover_seconds"], float) and doc["restored"] is False
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from carpctl.errors import RefusedError
 from carpctl.facts import CarpInterface, CarpSysctl, Pfsync
-from carpctl.flows.failover_plan import Parked, preflight, restore_pulls_back
+from carpctl.flows.failover_plan import preflight, restore_pulls_back
+from carpctl.parking import Parked
 from carpctl.gather import NodeState
 from carpctl.inventory import FailoverSettings, Node, Pair
 
@@ -94,6 +95,7 @@ def test_a_parked_target_is_handed_back_by_undoing_its_parking_alone():
 
 def test_a_parked_record_no_longer_applies_after_a_reboot_reset_the_skews():
     parked = Parked("advskew", {"carp0": 0, "carp1": 0}, 254, 0)
-    assert not parked.still_applies(state("fw1", ("BACKUP", "BACKUP"), 0))
+    fw1 = state("fw1", ("BACKUP", "BACKUP"), 0)
+    assert not parked.still_applies(fw1.carp, fw1.demote)
     assert Parked.parse(parked.line()) == parked
     assert Parked.parse("garbage") is None

@@ -64,7 +64,11 @@ def test_a_refused_doas_leaves_pf_and_relayd_unknown_and_says_why():
                               "relayctl show summary: doas: Operation not permitted")
 
 
-def test_a_parked_record_is_read_from_the_same_round_trip():
-    state = parse_state("fw1", results({"parked": (0, "method=advskew parked=254 amount=0 "
-                                                      "carp0=0\n", "")}), DESTS)
-    assert state.parked == "method=advskew parked=254 amount=0 carp0=0"
+def test_a_parked_record_counts_only_while_the_node_still_carries_it():
+    # the fixture's carp1 runs at advskew 100: a record parking it there still applies...
+    held = "method=advskew parked=100 amount=0 carp1=0\n"
+    state = parse_state("fw1", results({"parked": (0, held, "")}), DESTS)
+    assert state.parked is not None and state.parked.originals == {"carp1": 0}
+    # ...one that parked carp0 at 254 does not: a reboot put carp0 back to its own 0
+    stale = "method=advskew parked=254 amount=0 carp0=0\n"
+    assert parse_state("fw1", results({"parked": (0, stale, "")}), DESTS).parked is None

@@ -79,3 +79,24 @@ def test_the_run_list_shows_where_a_deploy_left_its_backup_sets(capsys, lab):
     assert main(["history"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if "deploy pair1" in line)
     assert "pair1: fw1 fw2" in row
+
+
+def test_a_command_cut_by_a_dropped_connection_is_journaled_as_unknown(capsys, lab):
+    from carpctl import commands as C
+    from carpctl.history import History
+    from carpctl.inventory import load_inventory
+    from carpctl.session import Session
+    from carpctl.transport import ConnectionLost
+
+    lab.drop("pair1", "fw1", r"^touch /tmp/x", count=1)
+    history = History()
+    with Session(load_inventory(lab.inventory), history=history) as session:
+        session.begin("test", ["pair1"])
+        conn = session.connection(session.inventory.pair().node("fw1"))
+        try:
+            conn.run(C.cmd("touch", "/tmp/x"))
+        except ConnectionLost:
+            pass
+        run_id = session.run.id
+    (cut,) = [c for c in history.commands(run_id) if "touch" in c["command"]]
+    assert cut["status"] == -1 and "outcome unknown" in cut["output"]

@@ -112,7 +112,7 @@ def test_a_failing_step_stops_with_the_pair_safe_and_resume_finishes_it(lab, tmp
     assert code == 1 and "The pair is safe" in err and "--resume" in err
     assert lab.masters("pair1") == {1: ["fw1"], 2: ["fw1"]}
     assert lab.truth("pair1")["nodes"]["fw2"]["demote"] == 50     # left in maintenance
-    run_id = err.split("carpctl run --resume ")[1].split()[0]
+    run_id = err.split(" run --resume ")[1].split()[0]
 
     code = main(["-i", str(lab.inventory), "run", "--resume", run_id, "--yes"])
     assert code == 0, capsys.readouterr().err
@@ -138,3 +138,9 @@ def test_the_deploy_handoff_playbook_deploys_and_ends_with_master_back(lab, sess
     for node in ("fw1", "fw2"):
         assert 'anchor "relayd/*"' in lab.node("pair1", node).fs.read_text("/etc/pf.conf")
     assert main(["-i", str(lab.inventory), "status"]) == 0      # deployed: no drift left
+
+
+def test_check_finds_an_unknown_node_in_a_failover_step(lab, tmp_path, capsys):
+    book = write(tmp_path, "steps:\n  - failover: {to: fw9}\n")
+    assert main(["-i", str(lab.inventory), "run", str(book), "--check"]) == 2
+    assert "no node 'fw9'" in capsys.readouterr().err

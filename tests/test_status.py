@@ -189,3 +189,12 @@ def test_watch_refreshes_until_ctrl_c_and_exits_with_the_last_verdict(lab, healt
     assert process.returncode == 0, err
     assert out.count("pair1: healthy, MASTER fw1") >= 3
     assert "Traceback" not in err
+
+
+def test_a_dead_sync_link_shows_as_pfsync_down_although_pfsync0_is_up(lab, healthy, capsys):
+    lab.link("pair1", "fw2", "em2", False)   # the crossover cable of pfsync
+    code, doc = status(capsys, healthy)
+    findings = doc["pairs"][0]["findings"]
+    # pfsync0 itself stays up; the MASTER keeps its states and the BACKUP's stop being synced
+    assert code == 1 and "pfsync-down" in {f["code"] for f in findings}
+    assert "pf state counts differ (fw1 44, fw2 0)" in " ".join(f["message"] for f in findings)

@@ -28,49 +28,48 @@ def to_json(report) -> dict:
         "pair": report.pair, "source": report.source, "target": report.target,
         "method": report.method, "already": report.already,
         "handover_seconds": round(report.handover, 3), "total_seconds": round(report.total, 3),
-        "restored": report.restored, "parked": report.parked,
-        "before": {n: {c.name: {"state": c.state, "advskew": c.advskew} for c in s.carp}
-                   for n, s in report.before.items()},
-        "after": {n: {c.name: {"state": c.state, "advskew": c.advskew} for c in s.carp}
-                  for n, s in report.after.items()},
+        "restored": report.restored, "parked": report.parked, "unparked": report.unparked,
+        "before": {n: _node_json(s) for n, s in report.before.items()},
+        "after": {n: _node_json(s) for n, s in report.after.items()},
     }
+
+
+def _node_json(state) -> dict:
+    return {"demote": state.demote,
+            "carp": {c.name: {"state": c.state, "vhid": c.vhid, "advskew": c.advskew}
+                     for c in state.carp if c.vhid is not None}}
 
 
 def run(args: Namespace, out: Output) -> int:
     from ..flows.failover import failover
 
-    session = open_session(args, out, f"failover {args.pair or ''} --to {args.to}".replace("  ", " "),
+    pair_arg = f" {args.pair}" if args.pair else ""
+    session = open_session(args, out, f"failover{pair_arg} --to {args.to}",
                            [args.pair] if args.pair else [])
-    code, summary = 1, "failed"
     with session:
         pair = session.inventory.pair(args.pair)
+        can_confirm(args, out, "failover")   # before any node is contacted
 
         def confirm(plan) -> bool:
-            question = (f"Hand MASTER of {pair.name} from {plan.source} to {plan.target} "
-                        f"({plan.method})? Relay sessions will be reset.")
-            can_confirm(args, out, "failover")
-            return session.confirm(question)
+            return session.confirm(f"Hand MASTER of {pair.name} from {plan.source} to "
+                                   f"{plan.target} ({plan.method})? Relay sessions will be reset.")
 
-        try:
-            report = failover(session, pair, to=args.to, method=args.method, timeout=args.timeout,
-                              keep_demoted=args.keep_demoted, force=args.force,
-                              break_lock=args.break_lock, confirm=confirm)
-        except Exception as exc:
-            session.finish(getattr(exc, "exit_code", 1), str(exc))
-            raise
+        report = failover(session, pair, to=args.to, method=args.method, timeout=args.timeout,
+                          keep_demoted=args.keep_demoted, force=args.force,
+                          break_lock=args.break_lock, confirm=confirm)
         if report.already:
             summary = f"{report.target} is already MASTER on every vhid; nothing to do"
         else:
+            how = f"undoing {report.target}'s parking" if report.unparked else report.method
             summary = (f"MASTER handed from {report.source} to {report.target} in "
-                       f"{report.handover:.2f}s (total {report.total:.1f}s, {report.method})")
-        code = EXIT_OK
-        session.finish(code, summary)
+                       f"{report.handover:.2f}s (total {report.total:.1f}s, {how})")
+        session.finish(EXIT_OK, summary)
     if out.json_mode:
         out.json(to_json(report))
-        return code
+        return EXIT_OK
     if not report.already:
         out.table(["node", "carp", "vhid", "before", "after"], carp_rows(report))
     out.line(f"{report.pair}: {summary}", style="green")
     if report.parked:
         out.line(report.parked, style="yellow")
-    return code
+    return EXIT_OK

@@ -42,4 +42,5 @@ def run(args: Namespace, out: Output) -> int:
                         f"{e['duration'] * 1000:.0f}", e["command"]] for e in entries])
         return EXIT_OK
     except (ValueError, IndexError, KeyError, lab_cli.control.LabNotRunning) as exc:
-        raise UsageError(f"lab {args.action}: {exc}") from None
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # no repr quotes
+        raise UsageError(f"lab {args.action}: {text}") from None

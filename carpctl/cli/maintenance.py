@@ -23,15 +23,11 @@ def run(args: Namespace, out: Output) -> int:
                       f"{'Put' if args.action == 'enter' else 'Take'} {args.node} of {pair.name} "
                       f"{'into' if args.action == 'enter' else 'out of'} maintenance ({moves} "
                       f"if needed)?")
-        try:
-            if args.action == "enter":
-                report = maintenance.enter(session, pair, args.node, break_lock=args.break_lock)
-            else:
-                report = maintenance.exit_(session, pair, args.node, failback=args.failback,
-                                           break_lock=args.break_lock)
-        except Exception as exc:
-            session.finish(getattr(exc, "exit_code", 1), str(exc))
-            raise
+        if args.action == "enter":
+            report = maintenance.enter(session, pair, args.node, break_lock=args.break_lock)
+        else:
+            report = maintenance.exit_(session, pair, args.node, failback=args.failback,
+                                       break_lock=args.break_lock)
         verb = "entered" if args.action == "enter" else "left"
         summary = (f"{report.node} {verb} maintenance" if report.changed else
                    f"nothing to do: {report.note}")

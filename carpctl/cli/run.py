@@ -57,14 +57,10 @@ def run(args: Namespace, out: Output) -> int:
 
         results = []
         for pair in pairs:
-            try:
-                result = run_playbook(session, playbook, pair, check=args.check,
-                                      resume_done=done.get(pair.name),
-                                      master=masters.get(pair.name), break_lock=args.break_lock,
-                                      on_task=progress)
-            except Exception as exc:
-                session.finish(getattr(exc, "exit_code", 1), str(exc))
-                raise
+            result = run_playbook(session, playbook, pair, check=args.check,
+                                  resume_done=done.get(pair.name),
+                                  master=masters.get(pair.name), break_lock=args.break_lock,
+                                  on_task=progress)
             results.append(result)
         summary = "; ".join(f"{r.pair}: {len(r.done)}/{len(r.tasks)} steps" for r in results)
         if args.check:

@@ -45,7 +45,6 @@ from ..errors import (
 from ..facts import parse_pf_info, parse_relayctl, parse_sha256
 from ..gather import NodeState, parse_state, status_commands
 from ..inventory import Node, Pair
-from ..locks import PairLock
 from ..session import Session
 from ..signals import shielded
 from ..transport import NodeConnection, Result
@@ -117,24 +116,6 @@ def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, ru
 
 
 # -- before: the lock and what the nodes look like ------------------------------------------
-class Locked:
-    """The pair lock; a refusal (exit 3) when it cannot be taken."""
-
-    def __init__(self, session: Session, pair: Pair, command: str, break_stale: bool):
-        self.inner = PairLock(session, pair, command, break_stale=break_stale)
-        self.pair = pair
-
-    def __enter__(self) -> PairLock:
-        try:
-            return self.inner.__enter__()
-        except RemoteError as exc:
-            raise RefusedError(f"{self.pair.name}: {exc.message}",
-                               hint="both nodes must be reachable; nothing changed") from None
-
-    def __exit__(self, *exc: object) -> None:
-        self.inner.__exit__(*exc)
-
-
 def read_nodes(session: Session, pair: Pair, what: str
                ) -> tuple[dict[str, NodeState], dict[str, list[BackupSet]]]:
     """Both nodes, one round trip each: CARP roles, sha256 of the live files, pf, relayd,

@@ -35,9 +35,10 @@ from ..errors import (
 from ..gather import NodeState
 from ..inventory import Pair
 from ..render import RenderedFile, render_files
+from ..locks import PairLock
 from ..session import Session
 from . import stage
-from .commit import Locked, commit, read_nodes
+from .commit import commit, read_nodes
 from .deploy_plan import NodePlan, plan_node, rollout_order, select_files, unified_diff
 
 _PRINT = threading.Lock()   # diffs of pairs deployed in parallel must not interleave
@@ -177,8 +178,8 @@ class _PairDeploy:
     def lock(self):
         if self.options.check or self.options.locked:
             return nullcontext()
-        return Locked(self.session, self.pair, f"deploy {self.pair.name}",
-                      self.options.break_lock)
+        return PairLock(self.session, self.pair, f"deploy {self.pair.name}",
+                        break_stale=self.options.break_lock)
 
     def read(self) -> None:
         self.states, self.sets = read_nodes(self.session, self.pair, "deploy")

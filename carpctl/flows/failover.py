@@ -23,7 +23,8 @@ from ..inventory import Pair
 from ..locks import PairLock
 from ..session import Session
 from ..signals import shielded
-from .failover_plan import PARKED_FILE, Parked, Plan, preflight, restore_pulls_back
+from ..parking import PARKED_FILE, Parked
+from .failover_plan import Plan, preflight, restore_pulls_back
 
 POLL = 0.1          # seconds between two reads of both nodes while waiting
 UNDO_GRACE = 15.0   # how long the undo keeps trying to reach a node that dropped
@@ -40,6 +41,7 @@ class FailoverReport:
     total: float
     restored: bool                    # the source's original values are back
     parked: str | None                # why the source stays demoted, and how to hand back
+    unparked: bool                    # the hand-over was undoing the target's parking alone
     before: dict[str, NodeState]
     after: dict[str, NodeState]
 
@@ -77,8 +79,7 @@ def read_pair(session: Session, pair: Pair) -> tuple[dict[str, NodeState], dict[
         except RemoteError as exc:
             return unreachable(node.name, exc)
     states = {state.node: state for state in session.parallel(one, pair.nodes, 2)}
-    return states, {name: Parked.parse(state.parked) if state.parked else None
-                    for name, state in states.items()}
+    return states, {name: state.parked for name, state in states.items()}
 
 
 def read_carp(session: Session, pair: Pair) -> dict[str, NodeState]:
@@ -141,19 +142,18 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
     settings = pair.failover
     method = method or settings.method
     timeout = settings.timeout if timeout is None else timeout
+    if to != "peer":
+        pair.node(to)   # an unknown node is a usage error before any node is contacted
     lock = nullcontext() if locked else PairLock(
         session, pair, f"failover {pair.name} --to {to}", break_stale=break_lock)
-    try:
-        lock.__enter__()
-    except RemoteError as exc:
-        raise RefusedError(f"{pair.name}: {exc}", hint="a failover needs both nodes") from None
+    lock.__enter__()
     try:
         before, parked = read_pair(session, pair)
         plan = preflight(pair, before, parked, to=to, method=method, force=force, settings=settings)
         session.step("preflight", "ok", source=plan.source, target=plan.target, method=method)
         if plan.already:
             return FailoverReport(pair.name, plan.source, plan.target, method, True, 0.0,
-                                  time.monotonic() - started, True, None, before, before)
+                                  time.monotonic() - started, True, None, False, before, before)
         if confirm is not None and not confirm(plan):
             raise RefusedError(f"{pair.name}: failover not confirmed; nothing changed")
         return _hand_over(session, pair, plan, before, timeout, keep_demoted, started)
@@ -189,10 +189,9 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
                 progress, changed)
     except BaseException as exc:
         raise _undo(session, pair, plan, before, changed, exc) from None
-    method = (f"undo of {target.name}'s {plan.unpark.method} parking" if plan.unpark_is_enough
-              else plan.method)
-    return FailoverReport(pair.name, source.name, target.name, method, False, handover,
-                          time.monotonic() - started, restored, parked_note, before, after)
+    return FailoverReport(pair.name, source.name, target.name, plan.method, False, handover,
+                          time.monotonic() - started, restored, parked_note,
+                          plan.unpark_is_enough, before, after)
 
 
 def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, NodeState],

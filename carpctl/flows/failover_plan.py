@@ -6,58 +6,13 @@ the runbook's preflight; the predictions come from carpctl.carp.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..carp import moves_to, pair_master, vhid_table
+from ..carp import moves_to, pair_master, states_in_step, vhid_table
 from ..errors import RefusedError
-from ..gather import PARKED_FILE, NodeState
+from ..gather import NodeState
 from ..inventory import FailoverSettings, Pair
-
-__all__ = ["PARKED_FILE", "Parked", "Plan", "preflight", "resolve_target", "restore_pulls_back"]
-
-
-@dataclass(frozen=True)
-class Parked:
-    """A demotion left on a node on purpose (restoring it would have pulled MASTER back).
-
-    The node's runtime values are lost on reboot, so the record only counts while
-    the node still carries the parked values.
-    """
-
-    method: str                          # advskew | carpdemote
-    originals: dict[str, int] = field(default_factory=dict)  # ifname -> advskew before
-    parked_skew: int = 254
-    amount: int = 0                      # carpdemote N
-
-    def line(self) -> str:
-        skews = " ".join(f"{name}={skew}" for name, skew in sorted(self.originals.items()))
-        return f"method={self.method} parked={self.parked_skew} amount={self.amount} {skews}".strip()
-
-    @classmethod
-    def parse(cls, text: str) -> Parked | None:
-        fields = dict(word.partition("=")[::2] for word in text.split())
-        try:
-            method = fields.pop("method")
-            parked, amount = int(fields.pop("parked")), int(fields.pop("amount"))
-            originals = {name: int(value) for name, value in fields.items()}
-        except (KeyError, ValueError):
-            return None
-        if method not in ("advskew", "carpdemote"):
-            return None
-        return cls(method, originals, parked, amount)
-
-    def still_applies(self, state: NodeState) -> bool:
-        if self.method == "carpdemote":
-            return (state.demote or 0) >= self.amount
-        skews = {c.name: c.advskew for c in state.carp if c.vhid is not None}
-        return bool(self.originals) and all(skews.get(name) == self.parked_skew
-                                            for name in self.originals)
-
-    def describe(self) -> str:
-        if self.method == "carpdemote":
-            return f"carp demote counter raised by {self.amount}"
-        were = ", ".join(f"{n} {s}" for n, s in sorted(self.originals.items()))
-        return f"advskew {self.parked_skew} instead of {were}"
+from ..parking import Parked
 
 
 @dataclass(frozen=True)
@@ -115,7 +70,7 @@ def preflight(pair: Pair, states: dict[str, NodeState], parked: dict[str, Parked
         raise _refuse(pair, f"{target} is in maintenance mode",
                       f"carpctl maintenance exit {pair.name} {target}")
     unpark = parked.get(target)
-    if unpark is not None and not unpark.still_applies(tgt):
+    if unpark is not None and not unpark.still_applies(tgt.carp, tgt.demote):
         unpark = None
     for carp in tgt.carp:
         if carp.vhid is not None and carp.state == "INIT":
@@ -154,7 +109,7 @@ def _check_services(pair: Pair, src: NodeState, tgt: NodeState) -> None:
                           f"survive the failover", "check hostname.pfsync0 and the sync link")
     if src.pf and tgt.pf:
         a, b = src.pf.states, tgt.pf.states
-        if abs(a - b) > max(10, 0.1 * max(a, b)):
+        if not states_in_step(a, b):
             raise _refuse(pair, f"pf state counts differ ({src.node} {a}, {tgt.node} {b}): "
                           f"pfsync is not keeping the nodes in step")
     if src.relayd and src.relayd.running and not (tgt.relayd and tgt.relayd.running):

@@ -25,7 +25,7 @@ from ..locks import PairLock
 from ..session import Session
 from ..signals import shielded
 from .failover import failover, read_pair
-from .failover_plan import PARKED_FILE, Parked
+from ..parking import PARKED_FILE, Parked
 
 RC_LOCAL = "/etc/rc.local"
 STATE_DIR = MAINTENANCE_FILE.rsplit("/", 1)[0]

@@ -16,7 +16,7 @@ from ..inventory import Node, Pair
 from ..session import Session
 from ..transport import ConnectionLost
 from .failover import read_pair
-from .failover_plan import Parked
+from ..parking import Parked
 
 POLL = 1.0                           # seconds between two checks of a rebooting node
 EXCUSED = {"drift", "maintenance"}   # not operational health: files, deliberate states
@@ -119,13 +119,13 @@ def syspatch_node(session: Session, pair: Pair, node: Node, *, timeout: float) -
 
 
 def wait_healthy(session: Session, pair: Pair, *, timeout: float) -> str:
-    """Until status finds nothing wrong but deliberate states (maintenance, parking, drift)."""
+    """Until status finds nothing wrong but deliberate states (maintenance, drift); a parked
+    node is not a finding in the first place."""
     started = time.monotonic()
     while True:
-        states, parked = read_pair(session, pair)
+        states, _ = read_pair(session, pair)
         verdict = assess(pair.name, list(states.values()))
-        left = [f for f in verdict.findings if f.code not in EXCUSED and not (
-            f.code == "demoted" and f.node is not None and parked.get(f.node) is not None)]
+        left = [f for f in verdict.findings if f.code not in EXCUSED]
         if not left:
             return f"healthy after {time.monotonic() - started:.1f}s"
         if time.monotonic() - started > timeout:

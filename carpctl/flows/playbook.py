@@ -64,6 +64,9 @@ def plan(playbook: Playbook, pair: Pair, master: str) -> list[Task]:
             add(step, _resolve(pair, master, step.node))
     for step in playbook.after:
         add(step, _resolve(pair, master, step.node))
+    for task in tasks:   # a wrong node name is found by --check, not halfway through
+        if task.step.kind == "failover" and "to" in task.step.args:
+            _resolve(pair, master, task.step.args["to"])
     return tasks
 
 
@@ -152,7 +155,7 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
                 return f"{node.name} is not MASTER: nothing to hand over"
             target = pair.peer_of(node.name).name
         else:
-            target = master if args.get("value") == "back" else pair.node(args["to"]).name
+            target = master if args.get("value") == "back" else _resolve(pair, master, args["to"])
         report = failover(session, pair, to=target, method=args.get("method"), locked=True)
         return "already MASTER" if report.already else report.parked or \
             f"MASTER on {report.target} after {report.handover:.1f}s"
@@ -196,7 +199,8 @@ def _stopped(session: Session, pair: Pair, task: Task, cause: BaseException) -> 
     one_master = one_master_each(reachable)
     state = ", ".join(f"vhid {v}: " + "/".join(f"{n} {s}" for n, s in nodes.items())
                       for v, nodes in table.items())
-    resume = f"carpctl run --resume {session.run.id}" if session.run else "carpctl run --resume RUN"
+    resume = (f"carpctl -i {session.inventory.source} run --resume "
+              f"{session.run.id if session.run else 'RUN'}")
     if one_master and len(in_maintenance) <= 1:
         return FailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: {reason}. "
                            f"The pair is safe ({state}; in maintenance: "

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from .. import backups
 from ..errors import FailedError, RefusedError, UsageError
 from ..inventory import Pair
+from ..locks import PairLock
 from ..session import Session
 from . import stage
-from .commit import Locked, commit, read_nodes
+from .commit import commit, read_nodes
 from .deploy import NodeReport
 from .deploy_plan import rollout_order
 
@@ -43,7 +44,7 @@ def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str |
     names = [pair.node(node).name] if node else [n.name for n in pair.nodes]
     run_id = session.run.id if session.run else backups.new_run_id()
     timeout = pair.deploy.confirm_timeout if confirm_timeout is None else confirm_timeout
-    with Locked(session, pair, f"rollback {pair.name}", break_lock):
+    with PairLock(session, pair, f"rollback {pair.name}", break_stale=break_lock):
         states, sets = read_nodes(session, pair, "roll back")
         target = choose_run(pair, {n: sets[n] for n in names}, to)
         report = RollbackReport(pair.name, target, {n: NodeReport(n) for n in names})

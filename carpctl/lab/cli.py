@@ -118,9 +118,9 @@ def _up_detached(directory: Path, pairs: int, shape: dict, out: Callable[[str], 
 
 def down(directory: Path, out: Callable[[str], None] = _say) -> int:
     pidfile = directory / "lab.pid"
-    if not pidfile.exists():
-        out(f"no lab is running in {directory}")
-        return 1
+    if not pidfile.exists():   # stopping what is not running is done, like `rcctl stop`
+        out(f"no lab is running in {directory}; nothing to stop")
+        return 0
     pid = int(pidfile.read_text())
     try:
         os.kill(pid, signal.SIGTERM)

@@ -87,6 +87,8 @@ def test_a_detached_lab_is_driven_and_stopped_from_the_command_line(tmp_path, ca
     assert wait_until(lambda: os.waitpid(pid, os.WNOHANG)[0] == pid, 3.0)
     status, out, err = carpctl(capsys, "lab", "status", "--dir", str(directory))
     assert status == 2 and "no lab is running" in out + err
+    status, out, _ = carpctl(capsys, "lab", "down", "--dir", str(directory))
+    assert status == 0 and "nothing to stop" in out   # stopping a stopped lab is done
 
 
 @pytest.mark.parametrize("words, name, args, kwargs", [
