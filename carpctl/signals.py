@@ -23,6 +23,14 @@ def install() -> None:
         signal.signal(signal.SIGTERM, _interrupt)
 
 
+def settle() -> None:
+    """The outcome is decided: further Ctrl-C or SIGTERM cannot change it, only cut the
+    report short. Ignored from here until the process exits (main thread only)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+
+
 @contextmanager
 def shielded(out) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():

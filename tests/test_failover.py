@@ -243,3 +243,54 @@ def test_without_a_terminal_or_yes_the_failover_is_refused(lab):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 3 and "--yes" in err
     assert masters(lab) == {1: ["fw1"], 2: ["fw1"]}
+
+
+def test_a_stale_lock_is_reported_and_broken_only_when_asked(lab, session):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()                                   # a pid that no longer runs on this host
+    owner = (f"run=old user=ops host={os.uname().nodename} pid={dead.pid} since={time.time():.0f} "
+             f"command=failover pair1 --to fw2\n")
+    lab.node("pair1", "fw1").fs.install("/var/carpctl/lock/owner", owner)
+    pair = session.inventory.pair()
+    with pytest.raises(RefusedError, match="looks stale: rerun with --break-lock"):
+        failover(session, pair, to="fw2")
+    assert masters(lab) == {1: ["fw1"], 2: ["fw1"]}
+    failover(session, pair, to="fw2", break_lock=True)
+    assert masters(lab) == {1: ["fw2"], 2: ["fw2"]}
+    assert not lab.node("pair1", "fw1").fs.exists("/var/carpctl/lock")
+
+
+def test_an_undo_that_cannot_reach_the_node_exits_4_and_prints_the_fix(lab, session, monkeypatch):
+    import carpctl.flows.failover as flow
+    from carpctl.errors import UndoFailedError
+
+    monkeypatch.setattr(flow, "UNDO_GRACE", 1.0)
+    inventory = session.inventory
+    pair = dataclasses.replace(inventory.pair(), nodes=tuple(
+        dataclasses.replace(n, connect_timeout=0.5) for n in inventory.pair().nodes))
+
+    def cut_off_both():
+        lab.crash("pair1", "fw2")                     # the wait fails...
+        lab.refuse_new("pair1", "fw1")                # ...and the old MASTER cannot be reached
+        lab.node("pair1", "fw1").drop_connections()
+    watcher = when_logged(lab, "fw1", r"advskew 254", cut_off_both)
+    with pytest.raises(UndoFailedError) as failed:
+        failover(session, pair, to="fw2", timeout=5)
+    watcher.join()
+    message = str(failed.value)
+    assert failed.value.exit_code == 4
+    assert "fw1 is still demoted" in message
+    assert "ifconfig carp0 advskew 0; ifconfig carp1 advskew 0" in message
+    assert skews(lab, "fw1") == {"carp0": 254, "carp1": 254}   # exactly what it says is left
+
+
+def test_a_second_ctrl_c_does_not_stop_the_undo(lab):
+    proc = _cli(lab, "failover", "--to", "fw2", "--yes")
+    assert wait_for(lambda: any("advskew 254" in e.command for e in lab.log("pair1", "fw1")))
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)                   # impatient operator
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, err
+    assert "undone" in err and "Traceback" not in err
+    assert skews(lab, "fw1") == {"carp0": 0, "carp1": 0}

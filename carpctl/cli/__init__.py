@@ -171,9 +171,24 @@ def main(argv: list[str] | None = None) -> int:
     from ..output import Output
 
     out = Output(json_mode=args.json)
-    from ..signals import install
+    from ..signals import install, settle
 
-    install()
+    program = argv is None   # the carpctl process itself, not a caller of main([...])
+    if program:
+        install()
+    code = EXIT_FAILED
+    try:
+        code = _dispatch(args, out)
+    except KeyboardInterrupt:
+        pass   # a late Ctrl-C while the outcome was being reported: the outcome stands
+    finally:
+        if program:
+            settle()
+    return code
+
+
+def _dispatch(args: argparse.Namespace, out) -> int:
+    """Run the command's handler; every error becomes one line and its exit code."""
     try:
         import importlib
 
