@@ -294,3 +294,11 @@ def test_a_second_ctrl_c_does_not_stop_the_undo(lab):
     assert proc.returncode == 1, err
     assert "undone" in err and "Traceback" not in err
     assert skews(lab, "fw1") == {"carp0": 0, "carp1": 0}
+
+
+def test_an_unknown_target_is_a_usage_error_before_any_node_is_contacted(lab, session):
+    from carpctl.errors import UsageError
+
+    with pytest.raises(UsageError, match="no node 'fw9'"):
+        failover(session, session.inventory.pair(), to="fw9")
+    assert lab.log("pair1", "fw1") == [] and lab.log("pair1", "fw2") == []
