@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from lab_inventories import poll
 
 from carpctl.errors import FailedError, RefusedError
 from carpctl.flows.failover import failover
@@ -33,13 +34,8 @@ def skews(lab: Lab, node: str) -> dict[str, int]:
             lab.truth("pair1")["nodes"][node]["carp"].items()}
 
 
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+def demoted_by_advskew(lab: Lab) -> bool:
+    return any("advskew 254" in e.command for e in lab.log("pair1", "fw1"))
 
 
 def quick(pair, **changes):
@@ -51,9 +47,9 @@ def quick(pair, **changes):
 def when_logged(lab: Lab, node: str, pattern: str, action) -> threading.Thread:
     """Run `action()` as soon as `node` has run a command matching `pattern`."""
     def watch():
-        if wait_for(lambda: any(re.search(pattern, e.command) for e in lab.log("pair1", node)),
-                    timeout=15):
-            action()
+        poll(lambda: any(re.search(pattern, e.command) for e in lab.log("pair1", node)),
+             timeout=15, every=0.01)
+        action()
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread
@@ -147,7 +143,7 @@ def test_a_crashed_target_is_refused_before_anything_changes(lab, session):
 def test_a_split_brain_is_refused(lab, session):
     lab.allow("pair1", "fw1", False)
     lab.allow("pair1", "fw2", False)
-    assert wait_for(lambda: masters(lab) == {1: ["fw1", "fw2"], 2: ["fw1", "fw2"]})
+    poll(lambda: masters(lab) == {1: ["fw1", "fw2"], 2: ["fw1", "fw2"]})
     with pytest.raises(RefusedError, match="split brain"):
         failover(session, session.inventory.pair(), to="fw2")
 
@@ -172,7 +168,7 @@ def test_a_dropped_connection_to_the_old_master_is_reopened_to_undo(lab, session
     cut = [e for e in lab.log("pair1", "fw1") if e.status is None]
     assert cut, "the lab never cut the connection"
     assert skews(lab, "fw1") == {"carp0": 0, "carp1": 0}
-    assert wait_for(lambda: masters(lab) == {1: ["fw1"], 2: ["fw1"]}, timeout=8)
+    poll(lambda: masters(lab) == {1: ["fw1"], 2: ["fw1"]}, timeout=8)
 
 
 def test_a_second_operator_is_refused_by_the_lock(lab, session):
@@ -185,7 +181,7 @@ def test_a_second_operator_is_refused_by_the_lock(lab, session):
 
 def test_a_failover_started_while_another_runs_is_refused_by_the_lock(lab):
     first = _cli(lab, "failover", "--to", "fw2", "--yes")
-    assert wait_for(lambda: any("advskew 254" in e.command for e in lab.log("pair1", "fw1")))
+    poll(lambda: demoted_by_advskew(lab), every=0.01)
     with session_for(lab) as session, pytest.raises(RefusedError, match="locked on fw1 by"):
         failover(session, session.inventory.pair(), to="fw2")
     assert first.wait(timeout=30) == 0
@@ -229,7 +225,7 @@ def test_the_json_report_has_the_documented_shape(lab):
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_a_signal_during_the_wait_undoes_the_demotion_and_exits_1(lab, signum):
     proc = _cli(lab, "failover", "--to", "fw2", "--yes")
-    assert wait_for(lambda: any("advskew 254" in e.command for e in lab.log("pair1", "fw1")))
+    poll(lambda: demoted_by_advskew(lab), every=0.01)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 1, err
@@ -286,7 +282,7 @@ def test_an_undo_that_cannot_reach_the_node_exits_4_and_prints_the_fix(lab, sess
 
 def test_a_second_ctrl_c_does_not_stop_the_undo(lab):
     proc = _cli(lab, "failover", "--to", "fw2", "--yes")
-    assert wait_for(lambda: any("advskew 254" in e.command for e in lab.log("pair1", "fw1")))
+    poll(lambda: demoted_by_advskew(lab), every=0.01)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.05)
     proc.send_signal(signal.SIGINT)                   # impatient operator

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from lab_inventories import poll
 
 from carpctl.errors import RefusedError
 from carpctl.flows.failover import failover
@@ -16,15 +17,6 @@ ORIGINAL_RC_LOCAL = "# site-specific start-up\necho started >/dev/null\n"
 
 def truth(lab, node):
     return lab.truth("pair1")["nodes"][node]
-
-
-def wait_for(predicate, timeout=12.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_entering_maintenance_on_the_master_hands_over_and_demotes_it(lab, session):
@@ -46,7 +38,7 @@ def test_a_reboot_during_maintenance_leaves_the_node_backup_and_demoted(lab, ses
     enter(session, session.inventory.pair(), "fw1")
     lab.reboot("pair1", "fw1", downtime=0.5)
     # boot: demote 128 (rc) + 32 (pfsync) + 50 (rc.local); then -128 and the bulk update
-    assert wait_for(lambda: truth(lab, "fw1")["powered"] and truth(lab, "fw1")["demote"] == 50)
+    poll(lambda: truth(lab, "fw1")["powered"] and truth(lab, "fw1")["demote"] == 50, timeout=12)
     assert lab.masters("pair1") == {1: ["fw2"], 2: ["fw2"]}
     time.sleep(1.5)   # fw2's advertisements do not bring MASTER back to the faster fw1
     assert lab.masters("pair1") == {1: ["fw2"], 2: ["fw2"]}
