@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from carpctl.cli.output import Output
 from carpctl.flows.deploy import DeployOptions, deploy
 from carpctl.inventory import load_inventory
 from carpctl.lab.lab import Lab
-from carpctl.output import Output
-from carpctl.session import Session
+from carpctl.runtime.session import Session
 
 CONFIRM = 5.0
 

@@ -14,11 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from carpctl.carp import seconds
+from carpctl.core.carp import seconds
 from carpctl.flows.failover import failover
 from carpctl.inventory import load_inventory
 from carpctl.lab.lab import Lab
-from carpctl.session import Session
+from carpctl.runtime.session import Session
 
 ROUNDS = 3
 POLL = re.compile(r"ifconfig carp </dev/null.*ifconfig -g carp", re.S)

@@ -14,13 +14,13 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from carpctl.core.playbook import load_playbook
 from carpctl.flows.playbook import run_playbook
-from carpctl.history import History
 from carpctl.inventory import load_inventory
 from carpctl.lab.lab import Lab
 from carpctl.lab.pair import Timing
-from carpctl.playbook import load_playbook
-from carpctl.session import Session
+from carpctl.runtime.history import History
+from carpctl.runtime.session import Session
 
 ROUNDS = 2
 

@@ -45,7 +45,7 @@ def _round_trips() -> int:
     from carpctl.flows.status import status
     from carpctl.inventory import load_inventory
     from carpctl.lab.lab import Lab
-    from carpctl.session import Session
+    from carpctl.runtime.session import Session
 
     with Lab() as lab:
         inventory = load_inventory(_without_files(lab.inventory))
@@ -57,7 +57,7 @@ def _round_trips() -> int:
 def _status_seconds(inventory, names: list[str], parallel: int) -> float:
     """Median wall time of the status flow over fresh sessions (connections included)."""
     from carpctl.flows.status import status
-    from carpctl.session import Session
+    from carpctl.runtime.session import Session
 
     times = []
     for _ in range(REPEAT):

@@ -37,8 +37,8 @@ def inventory(lab):
 @pytest.fixture
 def session(inventory):
     """A carpctl Session on the lab, journaling into the test's own history."""
-    from carpctl.history import History
-    from carpctl.session import Session
+    from carpctl.runtime.history import History
+    from carpctl.runtime.session import Session
 
     with Session(inventory, history=History()) as running:
         yield running

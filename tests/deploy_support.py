@@ -9,7 +9,7 @@ from pathlib import Path
 
 from carpctl.flows.deploy import DeployOptions, PairReport, deploy
 from carpctl.lab.lab import Lab
-from carpctl.session import Session
+from carpctl.runtime.session import Session
 
 FILES = ("/etc/pf.conf", "/etc/relayd.conf")
 QUICK = 3.0   # confirm timeout in tests: seconds, not the default minute

@@ -7,9 +7,9 @@ from types import MappingProxyType
 
 import pytest
 
-from carpctl.carp import SEVERITY, assess
+from carpctl.core.carp import SEVERITY, assess
 from carpctl.facts import CarpInterface, CarpSysctl, Pfsync, RelaydEntry, RelaydSummary
-from carpctl.gather import NodeState
+from carpctl.facts.state import NodeState
 
 SYNCED = Pfsync(present=True, up=True, running=True, syncdev="em2", syncpeer=None,
                 maxupd=128, defer=False)

@@ -19,11 +19,11 @@ from deploy_support import (
 )
 
 from carpctl.flows.status import status
-from carpctl.history import History
 from carpctl.inventory import load_inventory
-from carpctl.locks import PairLock
-from carpctl.render import render_files
-from carpctl.session import Session
+from carpctl.render.templates import render_files
+from carpctl.runtime.history import History
+from carpctl.runtime.lock import PairLock
+from carpctl.runtime.session import Session
 
 # what changes a node's files or running configuration (staging and backups do not)
 CHANGES = r"^(mv \S+ /etc/(pf|relayd)\.conf|pfctl -f|pfctl -e|rcctl (enable|start|reload)|sh -c if)"

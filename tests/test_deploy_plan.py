@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carpctl.backups import (
+from carpctl.core.backups import (
     BackupSet,
     Entry,
     beside,
@@ -12,12 +12,12 @@ from carpctl.backups import (
     restore_commands,
     to_prune,
 )
-from carpctl.confirm import cancel_command, script
+from carpctl.core.confirm import cancel_command, script
 from carpctl.errors import RefusedError, UsageError
 from carpctl.facts import CarpInterface
+from carpctl.facts.state import NodeState
 from carpctl.flows.deploy import worst
-from carpctl.flows.deploy_plan import rollout_order, select_files
-from carpctl.gather import NodeState
+from carpctl.flows.deploy.plan import rollout_order, select_files
 
 
 def carp(state: str, vhid: int) -> CarpInterface:

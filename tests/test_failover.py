@@ -17,12 +17,12 @@ from lab_inventories import poll
 
 from carpctl.errors import FailedError, RefusedError
 from carpctl.flows.failover import failover
-from carpctl.history import History
 from carpctl.inventory import load_inventory
 from carpctl.lab.image import PairSpec
 from carpctl.lab.lab import Lab
-from carpctl.locks import PairLock
-from carpctl.session import Session
+from carpctl.runtime.history import History
+from carpctl.runtime.lock import PairLock
+from carpctl.runtime.session import Session
 
 
 def masters(lab: Lab) -> dict[int, list[str]]:

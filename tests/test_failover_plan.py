@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from carpctl.core.failover_plan import preflight, restore_pulls_back
 from carpctl.errors import RefusedError
 from carpctl.facts import CarpInterface, CarpSysctl, Pfsync
-from carpctl.flows.failover_plan import preflight, restore_pulls_back
-from carpctl.parking import Parked
-from carpctl.gather import NodeState
+from carpctl.facts.parked import Parked
+from carpctl.facts.state import NodeState
 from carpctl.inventory import FailoverSettings, Node, Pair
 
 SETTINGS = FailoverSettings()

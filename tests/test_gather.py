@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from facts._fixtures import fixture
 
-from carpctl.gather import parse_state, status_commands
-from carpctl.transport import Result
+from carpctl.facts.state import parse_state, status_commands
+from carpctl.remote.connection import Result
 
 DESTS = ("/etc/pf.conf", "/etc/relayd.conf")
 DIGEST = "a" * 64

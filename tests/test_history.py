@@ -50,10 +50,10 @@ def test_history_of_an_unknown_run_exits_2(capsys):
 
 
 def test_secrets_are_masked_in_the_journal(lab, monkeypatch):
-    from carpctl.commands import cmd
-    from carpctl.history import History
     from carpctl.inventory import load_inventory
-    from carpctl.session import Session
+    from carpctl.remote.commands import cmd
+    from carpctl.runtime.history import History
+    from carpctl.runtime.session import Session
 
     secret = "hunter2-carp-pass"
     monkeypatch.setenv("CARP_PASS", secret)
@@ -82,11 +82,11 @@ def test_the_run_list_shows_where_a_deploy_left_its_backup_sets(capsys, lab):
 
 
 def test_a_command_cut_by_a_dropped_connection_is_journaled_as_unknown(capsys, lab):
-    from carpctl import commands as C
-    from carpctl.history import History
     from carpctl.inventory import load_inventory
-    from carpctl.session import Session
-    from carpctl.transport import ConnectionLost
+    from carpctl.remote import commands as C
+    from carpctl.remote.connection import ConnectionLost
+    from carpctl.runtime.history import History
+    from carpctl.runtime.session import Session
 
     lab.drop("pair1", "fw1", r"^touch /tmp/x", count=1)
     history = History()

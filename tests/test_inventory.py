@@ -14,7 +14,7 @@ import pytest
 
 from carpctl.errors import EXIT_USAGE, InventoryError, UsageError
 from carpctl.inventory import InvalidInventory, load_inventory
-from carpctl.secrets import MASK, Secret, redact
+from carpctl.inventory.secrets import MASK, Secret, redact
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"
@@ -520,7 +520,7 @@ def test_bad_values_in_ssh_config_are_reported_with_the_ssh_config_file(write, l
 
 def test_importing_inventory_and_renderer_loads_neither_yaml_jinja2_nor_paramiko():
     code = (
-        "import sys, carpctl.inventory, carpctl.render, carpctl.validate, carpctl.secrets;"
+        "import sys, carpctl.inventory, carpctl.render, carpctl.inventory.checks, carpctl.inventory.secrets;"
         "print(sorted({'yaml', 'jinja2', 'paramiko'} & set(sys.modules)))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)

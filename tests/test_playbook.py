@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from carpctl.cli import main
+from carpctl.core.playbook import PlaybookError, load_playbook
 from carpctl.errors import FailedError
 from carpctl.flows.playbook import plan, run_playbook
-from carpctl.playbook import PlaybookError, load_playbook
 
 SHIPPED = Path(__file__).resolve().parent.parent / "playbooks"
 

@@ -11,8 +11,8 @@ import pytest
 
 from carpctl.errors import EXIT_USAGE, UsageError
 from carpctl.inventory import load_inventory
-from carpctl.render import RenderError, render_files, template_context
-from carpctl.secrets import MASK
+from carpctl.inventory.secrets import MASK
+from carpctl.render.templates import RenderError, render_files, template_context
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "inventory"

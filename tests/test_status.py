@@ -12,8 +12,8 @@ import sys
 import pytest
 from lab_inventories import lab_inventory, load, poll
 
-from carpctl import commands as C
 from carpctl.cli import main
+from carpctl.remote import commands as C
 
 
 def status(capsys, inventory, *args: str) -> tuple[int, dict]:
@@ -42,7 +42,7 @@ def healthy(lab):
 
 def run_on(lab, node_name: str, command) -> None:
     """Act on a lab node the way an operator would: a command over carpctl's transport."""
-    from carpctl.transport import NodeConnection
+    from carpctl.remote.connection import NodeConnection
 
     with NodeConnection(load(lab).pair("pair1").node(node_name)) as connection:
         connection.run(command, check=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from carpctl.inventory import DeploySettings, FailoverSettings, FileSpec, Node, Pair
-from carpctl.render import render_files
-from carpctl.template_lines import line_origins, mark_lines, origin
+from carpctl.render.lines import line_origins, mark_lines, origin
+from carpctl.render.templates import render_files
 
 
 def make_pair(tmp_path: Path, template: str, **variables) -> Pair:

@@ -9,8 +9,13 @@ import time
 import pytest
 from lab_inventories import generate_key, load, public_line
 
-from carpctl.commands import HOSTNAME, cmd
-from carpctl.transport import RETRY_DELAYS, ConnectError, ConnectionLost, NodeConnection
+from carpctl.remote.commands import HOSTNAME, cmd
+from carpctl.remote.connection import (
+    RETRY_DELAYS,
+    ConnectError,
+    ConnectionLost,
+    NodeConnection,
+)
 
 
 def node_of(inventory, name: str = "fw1"):
@@ -23,7 +28,7 @@ def commands_seen(lab, node: str = "fw1") -> list[str]:
 
 def test_one_connection_per_node_serves_every_command_of_a_run(lab):
     from carpctl.flows.status import status
-    from carpctl.session import Session
+    from carpctl.runtime.session import Session
 
     inventory = load(lab)
     with Session(inventory) as session:

@@ -6,22 +6,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carpctl import validate
-from carpctl.validate import JumpHost
+from carpctl.inventory import checks
+from carpctl.inventory.checks import JumpHost
 
 STRING_CHECKS = [
-    validate.check_no_shell_syntax,
-    validate.check_host,
-    validate.check_ifname,
-    validate.check_remote_path,
-    validate.check_user,
-    validate.check_name,
+    checks.check_no_shell_syntax,
+    checks.check_host,
+    checks.check_ifname,
+    checks.check_remote_path,
+    checks.check_user,
+    checks.check_name,
 ]
 
 
 @given(
     st.text(),
-    st.sampled_from(sorted(validate.SHELL_SYNTAX)),
+    st.sampled_from(sorted(checks.SHELL_SYNTAX)),
     st.text(),
     st.sampled_from(STRING_CHECKS),
 )
@@ -33,7 +33,7 @@ def test_a_shell_metacharacter_anywhere_is_rejected_by_every_check(before, meta,
 @given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=31), min_size=1))
 def test_control_characters_are_rejected(text):
     with pytest.raises(ValueError):
-        validate.check_no_shell_syntax("em" + text + "0")
+        checks.check_no_shell_syntax("em" + text + "0")
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_control_characters_are_rejected(text):
 )
 def test_the_message_names_the_shell_character(value, named):
     with pytest.raises(ValueError, match="shell syntax") as caught:
-        validate.check_no_shell_syntax(value)
+        checks.check_no_shell_syntax(value)
     assert named in str(caught.value)
 
 
@@ -53,8 +53,8 @@ def test_the_message_names_the_shell_character(value, named):
      "fe80::1%em0", "::1", "a" * 63 + ".example"],
 )
 def test_hostnames_and_addresses_are_accepted(host):
-    validate.check_host(host)
-    assert validate.is_hostname_or_address(host)
+    checks.check_host(host)
+    assert checks.is_hostname_or_address(host)
 
 
 @pytest.mark.parametrize(
@@ -65,13 +65,13 @@ def test_hostnames_and_addresses_are_accepted(host):
 )
 def test_bad_hosts_are_rejected_with_a_reason(host, reason):
     with pytest.raises(ValueError, match=reason):
-        validate.check_host(host)
-    assert not validate.is_hostname_or_address(host)
+        checks.check_host(host)
+    assert not checks.is_hostname_or_address(host)
 
 
 @pytest.mark.parametrize("name", ["em0", "carp1", "vlan100", "pfsync0", "lo0", "bwfm0", "carp255"])
 def test_openbsd_interface_names_are_accepted(name):
-    validate.check_ifname(name)
+    checks.check_ifname(name)
 
 
 @pytest.mark.parametrize(
@@ -79,17 +79,17 @@ def test_openbsd_interface_names_are_accepted(name):
 )
 def test_other_interface_names_are_rejected(name):
     with pytest.raises(ValueError):
-        validate.check_ifname(name)
+        checks.check_ifname(name)
 
 
 @given(st.from_regex(r"[a-z]{1,8}(0|[1-9][0-9]{0,3})", fullmatch=True))
 def test_every_driver_and_unit_name_is_an_interface_name(name):
-    validate.check_ifname(name)
+    checks.check_ifname(name)
 
 
 @pytest.mark.parametrize("path", ["/etc/pf.conf", "/etc/hostname.carp0", "/var/db/carpctl/x_y-z.1"])
 def test_clean_absolute_paths_are_accepted(path):
-    validate.check_remote_path(path)
+    checks.check_remote_path(path)
 
 
 @pytest.mark.parametrize(
@@ -100,30 +100,30 @@ def test_clean_absolute_paths_are_accepted(path):
 )
 def test_unclean_or_relative_paths_are_rejected(path, reason):
     with pytest.raises(ValueError, match=reason):
-        validate.check_remote_path(path)
+        checks.check_remote_path(path)
 
 
 def test_an_unclean_path_message_suggests_the_clean_form():
     with pytest.raises(ValueError, match="'/etc/pf.conf'"):
-        validate.check_remote_path("/etc//pf.conf")
+        checks.check_remote_path("/etc//pf.conf")
 
 
 @pytest.mark.parametrize("user", ["root", "admin", "_carpctl", "ops.team", "a-b"])
 def test_posix_user_names_are_accepted(user):
-    validate.check_user(user)
+    checks.check_user(user)
 
 
 @pytest.mark.parametrize("user", ["-oops", "ad min", "a" * 32, "", "rööt", "a:b"])
 def test_other_user_names_are_rejected(user):
     with pytest.raises(ValueError):
-        validate.check_user(user)
+        checks.check_user(user)
 
 
 @pytest.mark.parametrize(
     ("check", "good", "bad"),
-    [(validate.check_port, [1, 22, 65535], [0, 65536, True, "22", 2.0]),
-     (validate.check_vhid, [1, 255], [0, 256, False]),
-     (validate.check_advskew, [0, 254], [-1, 255, None])],
+    [(checks.check_port, [1, 22, 65535], [0, 65536, True, "22", 2.0]),
+     (checks.check_vhid, [1, 255], [0, 256, False]),
+     (checks.check_advskew, [0, 254], [-1, 255, None])],
 )
 def test_numbers_must_be_integers_in_range(check, good, bad):
     for value in good:
@@ -142,7 +142,7 @@ def test_numbers_must_be_integers_in_range(check, good, bad):
      ("none", ())],
 )
 def test_proxy_jump_lists_are_parsed(value, hops):
-    assert validate.parse_proxy_jump(value) == hops
+    assert checks.parse_proxy_jump(value) == hops
 
 
 @pytest.mark.parametrize(
@@ -150,15 +150,15 @@ def test_proxy_jump_lists_are_parsed(value, hops):
 )
 def test_bad_proxy_jumps_are_rejected(value):
     with pytest.raises(ValueError):
-        validate.parse_proxy_jump(value)
+        checks.parse_proxy_jump(value)
 
 
 @pytest.mark.parametrize("name", ["pair1", "fw1", "dmz-fw.a", "FW_2"])
 def test_pair_and_node_names_are_accepted(name):
-    validate.check_name(name)
+    checks.check_name(name)
 
 
 @pytest.mark.parametrize("name", ["../fw1", "fw/1", ".hidden", "-x", "a" * 64])
 def test_names_that_would_escape_a_file_name_are_rejected(name):
     with pytest.raises(ValueError):
-        validate.check_name(name)
+        checks.check_name(name)

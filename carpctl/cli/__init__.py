@@ -15,8 +15,8 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import __version__
-from ..errors import EXIT_FAILED, CarpctlError
+from carpctl import __version__
+from carpctl.errors import EXIT_FAILED, CarpctlError
 
 EPILOG = """exit codes: 0 done; 1 failed (and undone); 2 bad usage or inventory;
 3 refused by a preflight check, nothing changed; 4 failed and could not be fully
@@ -168,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("inventory", "json", "yes", "accept_new_host_keys"):
         if not hasattr(args, name):
             setattr(args, name, None if name == "inventory" else False)
-    from ..output import Output
+    from carpctl.cli.output import Output
 
     out = Output(json_mode=args.json)
-    from ..signals import install, settle
+    from carpctl.runtime.signals import install, settle
 
     program = argv is None   # the carpctl process itself, not a caller of main([...])
     if program:

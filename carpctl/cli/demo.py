@@ -14,8 +14,8 @@ from argparse import Namespace
 from importlib import resources
 from pathlib import Path
 
-from ..errors import EXIT_OK, FailedError
-from ..output import Output
+from carpctl.cli.output import Output
+from carpctl.errors import EXIT_OK, FailedError
 
 PATCHES = ["001_kernel", "002_relayd"]
 
@@ -44,8 +44,8 @@ def _steps(inventory: Path, syspatch: Path) -> list[tuple[str, list[str]]]:
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..lab.lab import Lab
-    from . import main
+    from carpctl.cli import main
+    from carpctl.lab.lab import Lab
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="carpctl-demo-") as tmp:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import threading
 from argparse import Namespace
 
-from ..output import Output
-from .session import can_confirm, open_session
+from carpctl.cli.output import Output
+from carpctl.cli.session import can_confirm, open_session
 
 RESULTS = {0: "ok", 1: "failed", 2: "bad inventory", 3: "refused", 4: "NEEDS A PERSON"}
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..flows.deploy import DeployOptions, deploy, worst
+    from carpctl.flows.deploy import DeployOptions, deploy, worst
 
     flags = " ".join(f"--{name.replace('_', '-')}" for name in
                      ("check", "diff", "handoff", "hand_back") if getattr(args, name))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from ..errors import EXIT_OK
-from ..output import Output
-from .session import can_confirm, open_session
+from carpctl.cli.output import Output
+from carpctl.cli.session import can_confirm, open_session
+from carpctl.errors import EXIT_OK
 
 
 def carp_rows(report) -> list[list[str]]:
@@ -41,7 +41,7 @@ def _node_json(state) -> dict:
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..flows.failover import failover
+    from carpctl.flows.failover import failover
 
     pair_arg = f" {args.pair}" if args.pair else ""
     session = open_session(args, out, f"failover{pair_arg} --to {args.to}",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from argparse import Namespace
 
-from ..errors import EXIT_OK, UsageError
-from ..output import Output
+from carpctl.cli.output import Output
+from carpctl.errors import EXIT_OK, UsageError
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..history import History
+    from carpctl.runtime.history import History
 
     history = History()
     if args.run:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from ..errors import EXIT_OK
-from ..output import Output
+from carpctl.cli.output import Output
+from carpctl.errors import EXIT_OK
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..inventory import load_inventory
+    from carpctl.inventory import load_inventory
 
     inventory = load_inventory(args.inventory)
     if args.action == "check":
-        from ..render import render_files
+        from carpctl.render.templates import render_files
 
         count = 0
         for pair in inventory.pairs.values():

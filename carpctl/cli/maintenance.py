@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from ..errors import EXIT_OK
-from ..output import Output
-from .session import confirmed, open_session
+from carpctl.cli.output import Output
+from carpctl.cli.session import confirmed, open_session
+from carpctl.errors import EXIT_OK
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..flows import maintenance
+    from carpctl.flows import maintenance
 
     session = open_session(args, out, f"maintenance {args.action} {args.pair} {args.node}",
                            [args.pair])

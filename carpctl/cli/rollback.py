@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from ..errors import EXIT_OK
-from ..output import Output
-from .session import can_confirm, open_session
+from carpctl.cli.output import Output
+from carpctl.cli.session import can_confirm, open_session
+from carpctl.errors import EXIT_OK
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..flows.rollback import rollback
+    from carpctl.flows.deploy.rollback import rollback
 
     command = f"rollback {args.pair}" + (f" --node {args.node}" if args.node else "") + \
         (f" --to {args.to}" if args.to else "")

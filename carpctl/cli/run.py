@@ -5,9 +5,9 @@ from __future__ import annotations
 from argparse import Namespace
 from pathlib import Path
 
-from ..errors import EXIT_OK, UsageError
-from ..output import Output
-from .session import confirmed, open_session
+from carpctl.cli.output import Output
+from carpctl.cli.session import confirmed, open_session
+from carpctl.errors import EXIT_OK, UsageError
 
 
 def _resumed(session, run_id: str) -> tuple[str, list[str], dict[str, str], dict[str, set[int]]]:
@@ -26,8 +26,8 @@ def _resumed(session, run_id: str) -> tuple[str, list[str], dict[str, str], dict
 
 
 def run(args: Namespace, out: Output) -> int:
-    from ..flows.playbook import run_playbook
-    from ..playbook import load_playbook
+    from carpctl.core.playbook import load_playbook
+    from carpctl.flows.playbook import run_playbook
 
     if not args.playbook and not args.resume:
         raise UsageError("name a playbook (e.g. playbooks/syspatch.yml) or --resume RUN")

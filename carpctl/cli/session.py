@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from ..errors import RefusedError
-from ..output import Output
+from carpctl.cli.output import Output
+from carpctl.errors import RefusedError
 
 
 def open_session(args: Namespace, out: Output, command: str, pairs: list[str] | None = None,
                  *, journal: bool = True):
     """Load the inventory and start the run's journal."""
-    from ..history import History
-    from ..inventory import load_inventory
-    from ..session import Session
+    from carpctl.inventory import load_inventory
+    from carpctl.runtime.history import History
+    from carpctl.runtime.session import Session
 
     inventory = load_inventory(args.inventory)
     session = Session(inventory, out=out, history=History() if journal else None,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from argparse import Namespace
 
-from ..errors import EXIT_FAILED, EXIT_OK
-from ..output import Output
-from .session import open_session
+from carpctl.cli.output import Output
+from carpctl.cli.session import open_session
+from carpctl.errors import EXIT_FAILED, EXIT_OK
 
 
 def run(args: Namespace, out: Output) -> int:
@@ -24,8 +24,8 @@ def run(args: Namespace, out: Output) -> int:
 
 def report(session, pairs, parallel: int, out: Output) -> tuple[int, str]:
     """Read, judge and print once; the exit code and a one-line summary for the journal."""
-    from ..flows.status import status
-    from ..views import STATUS_COLUMNS, node_row, status_json
+    from carpctl.cli.views import STATUS_COLUMNS, node_row, status_json
+    from carpctl.flows.status import status
 
     results = status(session, pairs, parallel=parallel)
     healthy = all(r.verdict.healthy for r in results)

@@ -5,7 +5,7 @@ raises `carpctl.errors.ParseError` (naming the command and the offending line);
 no other exception escapes, whatever the input.
 """
 
-from .ifconfig import (
+from carpctl.facts.ifconfig import (
     CARP_STATES,
     CarpInterface,
     CarpState,
@@ -14,11 +14,27 @@ from .ifconfig import (
     parse_group_demote,
     parse_pfsync,
 )
-from .pfctl import PfError, PfInfo, count_states, parse_pf_errors, parse_pf_info
-from .rcctl import ServiceConfig, parse_rcctl_check, parse_rcctl_get, parse_rcctl_ls
-from .relayctl import HostCheck, RelaydEntry, RelaydSummary, parse_relayctl
-from .sysctl import CarpSysctl, carp_sysctl, parse_carp_sysctl, parse_sysctl
-from .system import Uname, parse_sha256, parse_syspatch, parse_uname
+from carpctl.facts.pfctl import (
+    PfError,
+    PfInfo,
+    count_states,
+    parse_pf_errors,
+    parse_pf_info,
+)
+from carpctl.facts.rcctl import (
+    ServiceConfig,
+    parse_rcctl_check,
+    parse_rcctl_get,
+    parse_rcctl_ls,
+)
+from carpctl.facts.relayctl import HostCheck, RelaydEntry, RelaydSummary, parse_relayctl
+from carpctl.facts.sysctl import (
+    CarpSysctl,
+    carp_sysctl,
+    parse_carp_sysctl,
+    parse_sysctl,
+)
+from carpctl.facts.system import Uname, parse_sha256, parse_syspatch, parse_uname
 
 __all__ = [
     "CARP_STATES",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import fail, lines_of
+from carpctl.facts._text import fail, lines_of
 
 _HEADER = re.compile(
     r"(?P<name>[a-z][a-z0-9]*[0-9]): flags=(?P<hex>[0-9a-f]+)<(?P<names>[A-Z0-9_,]*)>(?P<rest>.*)"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import content_lines, fail, lines_of, to_int
+from carpctl.facts._text import content_lines, fail, lines_of, to_int
 
 _WHAT_INFO = "pfctl -si"
 _WHAT_STATES = "pfctl -ss"

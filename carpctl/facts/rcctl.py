@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import content_lines, fail, single_line, to_int
+from carpctl.facts._text import content_lines, fail, single_line, to_int
 
 _WHAT_GET = "rcctl get"
 _WHAT_CHECK = "rcctl check"

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ._text import content_lines, fail, to_int
+from carpctl.facts._text import content_lines, fail, to_int
 
 _WHAT = "relayctl"
 _HEADER = ["Id", "Type", "Name", "Avlblty", "Status"]

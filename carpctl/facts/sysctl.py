@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._text import content_lines, fail, to_int
+from carpctl.facts._text import content_lines, fail, to_int
 
 _WHAT = "sysctl"
 _LINE = re.compile(r"(?P<name>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)+)=(?P<value>.*)")

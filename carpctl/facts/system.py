@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._text import content_lines, fail, single_line
+from carpctl.facts._text import content_lines, fail, single_line
 
 _WHAT_UNAME = "uname -srm"
 _WHAT_SHA = "sha256"

@@ -15,16 +15,22 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
-from .. import commands as C
-from ..carp import one_master_each, seconds
-from ..errors import FailedError, RefusedError, RemoteError, UndoFailedError
-from ..gather import NodeState, carp_commands, parse_state, read_state, unreachable
-from ..inventory import Pair
-from ..locks import PairLock
-from ..session import Session
-from ..signals import shielded
-from ..parking import PARKED_FILE, Parked
-from .failover_plan import Plan, preflight, restore_pulls_back
+from carpctl.core.carp import one_master_each, seconds
+from carpctl.core.failover_plan import Plan, preflight, restore_pulls_back
+from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
+from carpctl.facts.parked import PARKED_FILE, Parked
+from carpctl.facts.state import (
+    NodeState,
+    carp_commands,
+    parse_state,
+    read_state,
+    unreachable,
+)
+from carpctl.inventory import Pair
+from carpctl.remote import commands as C
+from carpctl.runtime.lock import PairLock
+from carpctl.runtime.session import Session
+from carpctl.runtime.signals import shielded
 
 POLL = 0.1          # seconds between two reads of both nodes while waiting
 UNDO_GRACE = 15.0   # how long the undo keeps trying to reach a node that dropped

@@ -16,16 +16,16 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from .. import commands as C
-from ..carp import moves_to
-from ..errors import FailedError, RefusedError, RemoteError, UndoFailedError
-from ..gather import MAINTENANCE_FILE, NodeState
-from ..inventory import Pair
-from ..locks import PairLock
-from ..session import Session
-from ..signals import shielded
-from .failover import failover, read_pair
-from ..parking import PARKED_FILE, Parked
+from carpctl.core.carp import moves_to
+from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
+from carpctl.facts.parked import PARKED_FILE, Parked
+from carpctl.facts.state import MAINTENANCE_FILE, NodeState
+from carpctl.flows.failover import failover, read_pair
+from carpctl.inventory import Pair
+from carpctl.remote import commands as C
+from carpctl.runtime.lock import PairLock
+from carpctl.runtime.session import Session
+from carpctl.runtime.signals import shielded
 
 RC_LOCAL = "/etc/rc.local"
 STATE_DIR = MAINTENANCE_FILE.rsplit("/", 1)[0]

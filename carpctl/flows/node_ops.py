@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import time
 
-from .. import commands as C
-from ..carp import assess, one_master_each
-from ..errors import FailedError, RemoteError
-from ..facts import parse_syspatch
-from ..inventory import Node, Pair
-from ..session import Session
-from ..transport import ConnectionLost
-from .failover import read_pair
-from ..parking import Parked
+from carpctl.core.carp import assess, one_master_each
+from carpctl.errors import FailedError, RemoteError
+from carpctl.facts import parse_syspatch
+from carpctl.facts.parked import Parked
+from carpctl.flows.failover import read_pair
+from carpctl.inventory import Node, Pair
+from carpctl.remote import commands as C
+from carpctl.remote.connection import ConnectionLost
+from carpctl.runtime.session import Session
 
 POLL = 1.0                           # seconds between two checks of a rebooting node
 EXCUSED = {"drift", "maintenance"}   # not operational health: files, deliberate states

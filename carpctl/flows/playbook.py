@@ -13,15 +13,21 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..carp import one_master_each, pair_master, vhid_table
-from ..errors import CarpctlError, FailedError, UndoFailedError, UsageError, error_for
-from ..inventory import Pair
-from ..locks import PairLock
-from ..playbook import Playbook, Step
-from ..session import Session
-from . import maintenance
-from .failover import failover, read_pair
-from .node_ops import reboot_node, run_command, syspatch_node, wait_healthy
+from carpctl.core.carp import one_master_each, pair_master, vhid_table
+from carpctl.core.playbook import Playbook, Step
+from carpctl.errors import (
+    CarpctlError,
+    FailedError,
+    UndoFailedError,
+    UsageError,
+    error_for,
+)
+from carpctl.flows import maintenance
+from carpctl.flows.failover import failover, read_pair
+from carpctl.flows.node_ops import reboot_node, run_command, syspatch_node, wait_healthy
+from carpctl.inventory import Pair
+from carpctl.runtime.lock import PairLock
+from carpctl.runtime.session import Session
 
 
 @dataclass(frozen=True)
@@ -175,7 +181,7 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
             raise FailedError(f"{pair.name}: stopped at `{args['value']}` (not confirmed)")
         return "confirmed"
     if step.kind == "deploy":
-        from .deploy import DeployOptions, deploy_pair
+        from carpctl.flows.deploy import DeployOptions, deploy_pair
 
         options = DeployOptions(only=tuple(args["only"]), handoff=args["handoff"], locked=True)
         report = deploy_pair(session, pair, options, session.run.id if session.run else None)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..carp import Finding, PairVerdict, assess
-from ..errors import RemoteError, UsageError
-from ..gather import NodeState, read_state, unreachable
-from ..inventory import Pair
-from ..session import Session
+from carpctl.core.carp import Finding, PairVerdict, assess
+from carpctl.errors import RemoteError, UsageError
+from carpctl.facts.state import NodeState, read_state, unreachable
+from carpctl.inventory import Pair
+from carpctl.runtime.session import Session
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class PairStatus:
 
 def expected_hashes(pair: Pair) -> tuple[dict[str, dict[str, str]], list[Finding]]:
     """sha256 of what the inventory would deploy on each node (drift detection)."""
-    from ..render import render_files
+    from carpctl.render.templates import render_files
 
     expected: dict[str, dict[str, str]] = {}
     problems: list[Finding] = []

@@ -35,8 +35,8 @@ from carpctl.facts import (
     parse_rcctl_ls,
     parse_relayctl,
     parse_sha256,
-    parse_syspatch,
     parse_sysctl,
+    parse_syspatch,
     parse_uname,
 )
 

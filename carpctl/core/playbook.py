@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from carpctl.errors import UsageError
 
 NODE_STEPS = {"maintenance", "run", "reboot", "syspatch", "failover"}
 PAIR_STEPS = {"wait", "deploy", "pause", "confirm"}

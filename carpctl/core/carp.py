@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .gather import NodeState
+from carpctl.facts.state import NodeState
 
 # Verdict codes, worst first: the pair's verdict is its worst finding.
 SEVERITY = ("unreachable", "split-brain", "no-master", "masters-split", "carp-init",

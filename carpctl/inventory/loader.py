@@ -1,7 +1,7 @@
 """The inventory: which pairs exist, how to reach their nodes, what to deploy.
 
 ``load_inventory`` reads one YAML file or a directory of them, checks every
-value (see ``carpctl.inventory_schema``) and returns frozen, typed objects;
+value (see ``carpctl.inventory.schema``) and returns frozen, typed objects;
 the rest of carpctl never looks at YAML.
 
 Where a node's settings come from, first match wins:
@@ -25,10 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carpctl import inventory_schema as schema
 from carpctl.errors import InventoryError, UsageError
-from carpctl.inventory_ssh import Lookup, ssh_config_lookup
-from carpctl.inventory_yaml import (
+from carpctl.inventory import schema
+from carpctl.inventory.secrets import Secret, find_secrets
+from carpctl.inventory.ssh_config import Lookup, ssh_config_lookup
+from carpctl.inventory.yaml_reader import (
     Ctx,
     InvalidInventory,
     Problems,
@@ -37,7 +38,6 @@ from carpctl.inventory_yaml import (
     show,
     unknown_key,
 )
-from carpctl.secrets import Secret, find_secrets
 
 __all__ = [
     "DeploySettings",

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from carpctl import inventory_schema as schema
-from carpctl.inventory_yaml import Ctx, Problems
+from carpctl.inventory import schema
+from carpctl.inventory.yaml_reader import Ctx, Problems
 
 Lookup = Callable[[str], dict]
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import commands as C
-from .errors import ParseError, RemoteError
-from .facts import (
+from carpctl.errors import ParseError, RemoteError
+from carpctl.facts import (
     CarpInterface,
     CarpSysctl,
     PfInfo,
@@ -27,8 +26,9 @@ from .facts import (
     parse_relayctl,
     parse_sha256,
 )
-from .parking import PARKED_FILE, Parked
-from .transport import NodeConnection, Result
+from carpctl.facts.parked import PARKED_FILE, Parked
+from carpctl.remote import commands as C
+from carpctl.remote.connection import NodeConnection, Result
 
 MAINTENANCE_FILE = "/var/carpctl/maintenance/state"  # kept by `carpctl maintenance`
 

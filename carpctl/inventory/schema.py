@@ -14,9 +14,9 @@ import string
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from carpctl import validate
-from carpctl.inventory_yaml import Converter, Ctx, read_mapping, show
-from carpctl.secrets import Secret, resolve_secrets
+from carpctl.inventory import checks
+from carpctl.inventory.secrets import Secret, resolve_secrets
+from carpctl.inventory.yaml_reader import Converter, Ctx, read_mapping, show
 
 KINDS = ("pf", "relayd", "other")
 #: Destinations whose kind is fixed: carpctl's pf and relayd handling (validation
@@ -36,7 +36,7 @@ _VAR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def checked(check: Callable[[object], None]) -> Converter:
-    """A converter running one of carpctl.validate's checks, naming the value in its message."""
+    """A converter running one of carpctl.inventory.checks's checks, naming the value in its message."""
 
     def convert(value: object, ctx: Ctx) -> object:
         try:
@@ -69,7 +69,7 @@ def seconds(*, allow_zero: bool = False) -> Converter:
 
 
 def int_range(low: int, high: int) -> Converter:
-    return checked(lambda value: validate.check_int_range(value, low, high))
+    return checked(lambda value: checks.check_int_range(value, low, high))
 
 
 def identity_file(value: object, ctx: Ctx) -> Path:
@@ -93,16 +93,16 @@ def known_hosts(value: object, ctx: Ctx) -> tuple[Path, ...]:
 def proxy_jump(value: object, ctx: Ctx) -> str | None:
     """``[user@]host[:port][,...]``; ``none`` (as in ssh_config) means no jump host."""
     try:
-        hops = validate.parse_proxy_jump(value)
+        hops = checks.parse_proxy_jump(value)
     except ValueError as exc:
         raise ValueError(f"{show(value)} {exc}") from None
     return value if hops else None
 
 
 CONNECTION_KEYS: dict[str, Converter] = {
-    "user": checked(validate.check_user),
+    "user": checked(checks.check_user),
     "become": choice("none", "doas"),
-    "port": checked(validate.check_port),
+    "port": checked(checks.check_port),
     "identity_file": identity_file,
     "known_hosts": known_hosts,
     "connect_timeout": seconds(),
@@ -134,12 +134,12 @@ def _special_check(key: str) -> tuple[str, Callable[[object], None]] | None:
     """The check a variable's name calls for, with the naming rule for messages."""
     if key in INTERFACE_VARS or key.endswith(("_if", "_ifs")):
         names = " or ".join(sorted(INTERFACE_VARS))
-        return f"variables named *_if, *_ifs, {names} hold interface names", validate.check_ifname
+        return f"variables named *_if, *_ifs, {names} hold interface names", checks.check_ifname
     if key == "vhid" or key.endswith("_vhid"):
-        return "variables named vhid or *_vhid hold CARP vhids", validate.check_vhid
+        return "variables named vhid or *_vhid hold CARP vhids", checks.check_vhid
     if key in ("advskew", "advbase") or key.endswith(("_advskew", "_advbase")):
         rule = "variables named advskew, advbase, *_advskew or *_advbase hold CARP timing values"
-        return rule, validate.check_advskew
+        return rule, checks.check_advskew
     return None
 
 
@@ -246,11 +246,11 @@ def template_path(value: object, ctx: Ctx) -> Path:
 
 FILE_KEYS: dict[str, Converter] = {
     "template": template_path,
-    "dest": checked(validate.check_remote_path),
+    "dest": checked(checks.check_remote_path),
     "kind": choice(*KINDS),
     "mode": file_mode,
-    "owner": checked(validate.check_user),
-    "group": checked(validate.check_user),
+    "owner": checked(checks.check_user),
+    "group": checked(checks.check_user),
     "validate": command_template,
     "apply": command_template,
 }
@@ -311,7 +311,7 @@ DEFAULTS_KEYS: dict[str, Converter] = {
 }
 
 NODE_KEYS: dict[str, Converter] = {
-    "host": checked(validate.check_host),
+    "host": checked(checks.check_host),
     **CONNECTION_KEYS,
     "vars": variables,
 }
@@ -323,7 +323,7 @@ def valid_name(name: object, what: str, reserved: frozenset[str], ctx: Ctx) -> b
         ctx.fail(f"{what} name {show(name)} must be a string")
         return False
     try:
-        validate.check_name(name)
+        checks.check_name(name)
     except ValueError as exc:
         ctx.at(name).fail(f"{what} name {show(name)} {exc}")
         return False

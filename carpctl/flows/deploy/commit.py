@@ -1,7 +1,7 @@
 """Committing a staged candidate on one node, the runbook a careful admin follows:
 
-1. back up every file about to be replaced (carpctl.backups) and arm the
-   commit-confirmed timer (carpctl.confirm), in one round trip;
+1. back up every file about to be replaced (carpctl.core.backups) and arm the
+   commit-confirmed timer (carpctl.core.confirm), in one round trip;
 2. install: rename each staged copy over its destination (atomic, mode and
    owner already right), and apply: `pfctl -f`, `rcctl enable relayd` then
    start or reload, the inventory's apply command for other files;
@@ -22,9 +22,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .. import commands as C
-from .. import confirm
-from ..backups import (
+from carpctl.core import confirm
+from carpctl.core.backups import (
     BackupSet,
     Entry,
     create_commands,
@@ -34,7 +33,7 @@ from ..backups import (
     restore_commands,
     to_prune,
 )
-from ..errors import (
+from carpctl.errors import (
     CarpctlError,
     FailedError,
     ParseError,
@@ -42,13 +41,14 @@ from ..errors import (
     RemoteError,
     UndoFailedError,
 )
-from ..facts import parse_pf_info, parse_relayctl, parse_sha256
-from ..gather import NodeState, parse_state, status_commands
-from ..inventory import Node, Pair
-from ..session import Session
-from ..signals import shielded
-from ..transport import NodeConnection, Result
-from .stage import Candidate, Staged, discard
+from carpctl.facts import parse_pf_info, parse_relayctl, parse_sha256
+from carpctl.facts.state import NodeState, parse_state, status_commands
+from carpctl.flows.deploy.stage import Candidate, Staged, discard
+from carpctl.inventory import Node, Pair
+from carpctl.remote import commands as C
+from carpctl.remote.connection import NodeConnection, Result
+from carpctl.runtime.session import Session
+from carpctl.runtime.signals import shielded
 
 RELAYD_SETTLE = 15.0   # seconds relayd may need after a reload to check its hosts
 TIMER_MARGIN = 2.0     # seconds after the timer's deadline before looking at the node

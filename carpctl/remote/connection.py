@@ -3,7 +3,7 @@
 Connections are set up with Fabric (ProxyJump gateway chains, SFTP; the inventory
 has already applied ~/.ssh/config); commands run on plain paramiko channels so a
 round trip costs one channel and no helper threads. Host keys are checked
-against known_hosts and never accepted silently (carpctl.known_hosts replaces
+against known_hosts and never accepted silently (carpctl.remote.known_hosts replaces
 Fabric's default AutoAddPolicy).
 """
 
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from . import known_hosts
-from .commands import Command
-from .errors import RemoteError
-from .validate import parse_proxy_jump
+from carpctl.errors import RemoteError
+from carpctl.inventory.checks import parse_proxy_jump
+from carpctl.remote import known_hosts
+from carpctl.remote.commands import Command
 
 if TYPE_CHECKING:
-    from .inventory import Node
+    from carpctl.inventory import Node
 
 RETRY_DELAYS = (0.2, 0.5, 1.0)   # connection set-up only: refused, reset, unreachable
 COMMAND_TIMEOUT = 60.0           # silence on a channel this long means the node is gone

@@ -15,9 +15,9 @@ import socket
 import time
 from dataclasses import dataclass
 
-from . import commands as C
-from .errors import RefusedError, RemoteError
-from .session import Session
+from carpctl.errors import RefusedError, RemoteError
+from carpctl.remote import commands as C
+from carpctl.runtime.session import Session
 
 LOCK_DIR = "/var/carpctl/lock"
 OWNER = f"{LOCK_DIR}/owner"

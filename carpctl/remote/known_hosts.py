@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .inventory import Node
+    from carpctl.inventory import Node
 
 _lock = threading.Lock()
 _parsed: dict[Path, tuple[bytes, object]] = {}

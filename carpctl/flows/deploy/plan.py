@@ -12,11 +12,11 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 
-from ..carp import pair_master, vhid_table
-from ..errors import RefusedError, UsageError
-from ..gather import NodeState
-from ..inventory import FileSpec, Pair
-from ..render import RenderedFile, shown_path
+from carpctl.core.carp import pair_master, vhid_table
+from carpctl.errors import RefusedError, UsageError
+from carpctl.facts.state import NodeState
+from carpctl.inventory import FileSpec, Pair
+from carpctl.render.templates import RenderedFile, shown_path
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """`carpctl rollback`: put back the files a deploy replaced, from the backup set on the node.
 
-The backup sets live on the nodes (carpctl.backups), so this works from any
+The backup sets live on the nodes (carpctl.core.backups), so this works from any
 laptop. The runbook is a deploy's, with the backup set as the candidate:
 lock, read both nodes, choose the set (the last deploy's, or `--to RUN`),
 copy its files beside their destinations and validate them there on every
 node first, then commit node by node, BACKUP first, with the same backup
 of what is replaced now, confirm timer, apply and verification
-(carpctl.flows.commit). Files the deploy created are removed.
+(carpctl.flows.deploy.commit). Files the deploy created are removed.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import backups
-from ..errors import FailedError, RefusedError, UsageError
-from ..inventory import Pair
-from ..locks import PairLock
-from ..session import Session
-from . import stage
-from .commit import commit, read_nodes
-from .deploy import NodeReport
-from .deploy_plan import rollout_order
+from carpctl.core import backups
+from carpctl.errors import FailedError, RefusedError, UsageError
+from carpctl.flows.deploy import stage
+from carpctl.flows.deploy.commit import commit, read_nodes
+from carpctl.flows.deploy.plan import rollout_order
+from carpctl.flows.deploy.rollout import NodeReport
+from carpctl.inventory import Pair
+from carpctl.runtime.lock import PairLock
+from carpctl.runtime.session import Session
 
 
 @dataclass

@@ -7,7 +7,7 @@ The runbook, per pair (NAPALM's load / compare / commit / confirm):
 3. load and compare: upload every changed file beside its destination and
    validate it with the node's own tool, on BOTH nodes before anything is
    installed; show diffs (`--check` stops here, `--diff` goes on);
-4. commit node by node, the BACKUP first (carpctl.flows.commit: back up, arm
+4. commit node by node, the BACKUP first (carpctl.flows.deploy.commit: back up, arm
    the confirm timer, install, apply, confirm over a new connection, verify);
    with --handoff, MASTER moves to the updated BACKUP before the old MASTER
    is updated, and comes back with --hand-back.
@@ -23,23 +23,29 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from .. import backups
-from ..carp import pair_master, vhid_table
-from ..errors import (
+from carpctl.core import backups
+from carpctl.core.carp import pair_master, vhid_table
+from carpctl.errors import (
     CarpctlError,
     FailedError,
     RefusedError,
     UndoFailedError,
     UsageError,
 )
-from ..gather import NodeState
-from ..inventory import Pair
-from ..render import RenderedFile, render_files
-from ..locks import PairLock
-from ..session import Session
-from . import stage
-from .commit import commit, read_nodes
-from .deploy_plan import NodePlan, plan_node, rollout_order, select_files, unified_diff
+from carpctl.facts.state import NodeState
+from carpctl.flows.deploy import stage
+from carpctl.flows.deploy.commit import commit, read_nodes
+from carpctl.flows.deploy.plan import (
+    NodePlan,
+    plan_node,
+    rollout_order,
+    select_files,
+    unified_diff,
+)
+from carpctl.inventory import Pair
+from carpctl.render.templates import RenderedFile, render_files
+from carpctl.runtime.lock import PairLock
+from carpctl.runtime.session import Session
 
 _PRINT = threading.Lock()   # diffs of pairs deployed in parallel must not interleave
 
@@ -264,7 +270,7 @@ class _PairDeploy:
         self.note(f"{name}: updated and verified")
 
     def hand_over(self, to: str, step: str, consequence: str) -> None:
-        from .failover import failover
+        from carpctl.flows.failover import failover
 
         self.note(f"{step}: handing MASTER to {to}")
         try:

@@ -1,18 +1,18 @@
 """What a failover will do, decided from both nodes' states before anything changes.
 
 Pure: states in, a Plan (or a RefusedError saying why not) out. The checks are
-the runbook's preflight; the predictions come from carpctl.carp.
+the runbook's preflight; the predictions come from carpctl.core.carp.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..carp import moves_to, pair_master, states_in_step, vhid_table
-from ..errors import RefusedError
-from ..gather import NodeState
-from ..inventory import FailoverSettings, Pair
-from ..parking import Parked
+from carpctl.core.carp import moves_to, pair_master, states_in_step, vhid_table
+from carpctl.errors import RefusedError
+from carpctl.facts.parked import Parked
+from carpctl.facts.state import NodeState
+from carpctl.inventory import FailoverSettings, Pair
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .gather import NodeState
+from carpctl.facts.state import NodeState
 
 
 def carp_cell(state: NodeState) -> str:

@@ -11,7 +11,7 @@ The copy beside the destination is then checked by the node's own tool
 (`pfctl -nf`, `relayd -n -f`, or the inventory's validate command), in the
 same round trip. Its errors name the uploaded copy (`FILE:LINE: message`);
 they are shown against the template line that produced that line
-(carpctl.template_lines).
+(carpctl.render.lines).
 
 A rollback stages from a backup set instead: `cp -p` from the set to the same
 place beside the destination, then the same validation.
@@ -22,15 +22,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .. import commands as C
-from ..backups import BackupSet, beside
-from ..errors import FailedError, RemoteError
-from ..facts import parse_pf_errors
-from ..inventory import FileSpec, Node, Pair
-from ..session import Session
-from ..template_lines import origin
-from ..transport import NodeConnection, Result
-from .deploy_plan import FileChange
+from carpctl.core.backups import BackupSet, beside
+from carpctl.errors import FailedError, RemoteError
+from carpctl.facts import parse_pf_errors
+from carpctl.flows.deploy.plan import FileChange
+from carpctl.inventory import FileSpec, Node, Pair
+from carpctl.remote import commands as C
+from carpctl.remote.connection import NodeConnection, Result
+from carpctl.render.lines import origin
+from carpctl.runtime.session import Session
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from carpctl.errors import UsageError
 from carpctl.inventory import FileSpec, Node, Pair
-from carpctl.secrets import Secret, redact, reveal, used_in
+from carpctl.inventory.secrets import Secret, redact, reveal, used_in
 
 # Jinja2's two wordings: a missing variable, and a missing key of a mapping (peer.vars.x).
 _UNDEFINED_RE = re.compile(r"^'([^']+)' is undefined$|has no attribute '([^']+)'$")

@@ -16,8 +16,8 @@ always knows whether the timer fired (its `rm` fails) or not.
 
 from __future__ import annotations
 
-from . import commands as C
-from .backups import BackupSet
+from carpctl.core.backups import BackupSet
+from carpctl.remote import commands as C
 
 
 def script_path(backup: BackupSet) -> str:

@@ -10,14 +10,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
-from .errors import EXIT_FAILED, CarpctlError
-from .output import Output
-from .secrets import redact
-from .transport import NodeConnection
+from carpctl.cli.output import Output
+from carpctl.errors import EXIT_FAILED, CarpctlError
+from carpctl.inventory.secrets import redact
+from carpctl.remote.connection import NodeConnection
 
 if TYPE_CHECKING:
-    from .history import History, Run
-    from .inventory import Inventory, Node
+    from carpctl.inventory import Inventory, Node
+    from carpctl.runtime.history import History, Run
 
 T = TypeVar("T")
 R = TypeVar("R")

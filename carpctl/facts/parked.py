@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .facts import CarpInterface
+from carpctl.facts import CarpInterface
 
 PARKED_FILE = "/var/carpctl/parked"
 

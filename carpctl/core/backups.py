@@ -4,7 +4,7 @@ Layout, one directory per run (run ids sort by time):
 
     /var/carpctl/backups/RUN/MANIFEST         what the set holds (below)
     /var/carpctl/backups/RUN/files/etc/pf.conf  the replaced file, `cp -p` (mode, owner kept)
-    /var/carpctl/backups/RUN/confirm.sh       the commit-confirmed timer (carpctl.confirm)
+    /var/carpctl/backups/RUN/confirm.sh       the commit-confirmed timer (carpctl.core.confirm)
 
 The sets live on the node, not on the laptop: a rollback works from any
 machine and without the history file, and the node's own timer can restore
@@ -21,7 +21,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from . import commands as C
+from carpctl.remote import commands as C
 
 ROOT = "/var/carpctl/backups"
 MANIFEST = "MANIFEST"

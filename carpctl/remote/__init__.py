@@ -1,0 +1,1 @@
+"""Talking to a node: the SSH connection, known_hosts, and every remote command line."""
