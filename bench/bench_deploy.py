@@ -16,8 +16,8 @@ from pathlib import Path
 from carpctl.cli.output import Output
 from carpctl.flows.deploy import DeployOptions, deploy
 from carpctl.inventory import load_inventory
-from carpctl.lab.lab import Lab
 from carpctl.runtime.session import Session
+from carpctl_lab.lab import Lab
 
 CONFIRM = 5.0
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from carpctl.core.carp import seconds
 from carpctl.flows.failover import failover
 from carpctl.inventory import load_inventory
-from carpctl.lab.lab import Lab
 from carpctl.runtime.session import Session
+from carpctl_lab.lab import Lab
 
 ROUNDS = 3
 POLL = re.compile(r"ifconfig carp </dev/null.*ifconfig -g carp", re.S)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import paramiko
 
-from carpctl.lab.lab import Lab
+from carpctl_lab.lab import Lab
 
 ROUND_TRIPS = 200
 NAGLE_ROUND_TRIPS = 20

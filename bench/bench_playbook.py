@@ -17,10 +17,10 @@ from pathlib import Path
 from carpctl.core.playbook import load_playbook
 from carpctl.flows.playbook import run_playbook
 from carpctl.inventory import load_inventory
-from carpctl.lab.lab import Lab
-from carpctl.lab.pair import Timing
 from carpctl.runtime.history import History
 from carpctl.runtime.session import Session
+from carpctl_lab.lab import Lab
+from carpctl_lab.pair import Timing
 
 ROUNDS = 2
 

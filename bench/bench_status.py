@@ -44,8 +44,8 @@ def _round_trips() -> int:
     """Execs the lab logged per node for one status, after the connection was made."""
     from carpctl.flows.status import status
     from carpctl.inventory import load_inventory
-    from carpctl.lab.lab import Lab
     from carpctl.runtime.session import Session
+    from carpctl_lab.lab import Lab
 
     with Lab() as lab:
         inventory = load_inventory(_without_files(lab.inventory))

@@ -1,4 +1,6 @@
-"""Fixtures shared by every test: an isolated home, a lab in-process, a session on it."""
+"""Fixtures shared by every test: an isolated home, a session on the lab.
+
+`lab` and `lab_factory` come from carpctl_lab's pytest plugin (the `lab` extra)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,6 @@ def isolated_home(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.delenv("CARPCTL_INVENTORY", raising=False)
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     return home
-
-
-@pytest.fixture
-def lab(tmp_path):
-    """One emulated pair (fw1 primary at advskew 0, fw2 at 100, preempt on), over real SSH."""
-    from carpctl.lab.lab import Lab
-
-    with Lab(tmp_path / "lab") as running:
-        yield running
 
 
 @pytest.fixture

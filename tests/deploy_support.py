@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from carpctl.flows.deploy import DeployOptions, PairReport, deploy
-from carpctl.lab.lab import Lab
 from carpctl.runtime.session import Session
+from carpctl_lab.lab import Lab
 
 FILES = ("/etc/pf.conf", "/etc/relayd.conf")
 QUICK = 3.0   # confirm timeout in tests: seconds, not the default minute
@@ -63,7 +63,7 @@ def commands_run(lab: Lab, node: str, pattern: str, pair: str = "pair1") -> list
     """Simple commands the node ran over SSH (batches taken apart by the lab's own shell
     parser, so a script written with printf is not mistaken for commands) matching
     `pattern`; quoted words are shown unquoted, `sh -c 'SCRIPT'` as `sh -c SCRIPT`."""
-    from carpctl.lab.shell.parse import parse
+    from carpctl_lab.shell.parse import parse
 
     found = []
     for entry in lab.log(pair, node):
@@ -75,7 +75,7 @@ def commands_run(lab: Lab, node: str, pattern: str, pair: str = "pair1") -> list
 
 
 def _simple_commands(tree) -> list[list[str]]:
-    from carpctl.lab.shell.syntax import Lit, Simple
+    from carpctl_lab.shell.syntax import Lit, Simple
 
     if isinstance(tree, Simple):
         return [["".join(p.text for p in w.parts if isinstance(p, Lit)) for w in tree.words]]

@@ -30,6 +30,17 @@ def test_help_imports_no_heavy_library():
     assert "status" in shown.stdout and "exit codes:" in shown.stdout
 
 
+@pytest.mark.parametrize("argv", [["lab", "status"], ["demo"]])
+def test_the_lab_commands_without_the_lab_extra_say_how_to_install_it(argv):
+    blocked = ("import sys; sys.modules['asyncssh'] = None; from carpctl.cli import main; "
+               f"sys.exit(main({argv!r}))")
+    shown = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True)
+    assert shown.returncode == 2
+    assert shown.stderr.splitlines() == [
+        "carpctl: error: the lab is not installed: it comes with the `lab` extra "
+        "(pip install 'carpctl[lab]')"]
+
+
 def test_an_inventory_mistake_exits_2_with_one_line_naming_the_file_and_path(capsys, tmp_path):
     document = yaml.safe_load(EXAMPLE.read_text())
     document["pairs"]["pair1"]["nodes"]["fw2"]["port"] = 70000

@@ -139,7 +139,7 @@ def test_a_relayd_conf_error_inside_a_loop_is_traced_to_its_template_line(lab, s
 
 def test_relayd_that_fails_to_start_is_rolled_back_and_the_master_is_untouched(
         lab, session, monkeypatch):
-    from carpctl.lab.openbsd import rcctl
+    from carpctl_lab.openbsd import rcctl
 
     real_start = rcctl.relayd_start
     monkeypatch.setattr(rcctl, "relayd_start", lambda node: False if "cannot-start" in

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from deploy_support import cli
 
-from carpctl.lab.lab import Lab
+from carpctl_lab.lab import Lab
 
 
 @pytest.fixture

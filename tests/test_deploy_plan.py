@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carpctl.core.backups import (
-    BackupSet,
-    Entry,
-    beside,
-    parse_sets,
-    restore_commands,
-    to_prune,
-)
+from carpctl.core.backups import BackupSet, Entry, beside, parse_sets, restore_commands, to_prune
 from carpctl.core.confirm import cancel_command, script
 from carpctl.errors import RefusedError, UsageError
 from carpctl.facts import CarpInterface

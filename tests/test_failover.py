@@ -18,11 +18,11 @@ from lab_inventories import poll
 from carpctl.errors import FailedError, RefusedError
 from carpctl.flows.failover import failover
 from carpctl.inventory import load_inventory
-from carpctl.lab.image import PairSpec
-from carpctl.lab.lab import Lab
 from carpctl.runtime.history import History
 from carpctl.runtime.lock import PairLock
 from carpctl.runtime.session import Session
+from carpctl_lab.image import PairSpec
+from carpctl_lab.lab import Lab
 
 
 def masters(lab: Lab) -> dict[int, list[str]]:

@@ -166,7 +166,7 @@ def test_a_refused_doas_is_reported_and_not_mistaken_for_relayd_down(capsys, lab
 
 
 def test_status_names_pairs_and_refuses_unknown_ones(capsys, tmp_path):
-    from carpctl.lab.lab import Lab
+    from carpctl_lab.lab import Lab
 
     with Lab(tmp_path / "two", 2) as lab:
         inventory = lab_inventory(lab)

@@ -10,12 +10,7 @@ import pytest
 from lab_inventories import generate_key, load, public_line
 
 from carpctl.remote.commands import HOSTNAME, cmd
-from carpctl.remote.connection import (
-    RETRY_DELAYS,
-    ConnectError,
-    ConnectionLost,
-    NodeConnection,
-)
+from carpctl.remote.connection import RETRY_DELAYS, ConnectError, ConnectionLost, NodeConnection
 
 
 def node_of(inventory, name: str = "fw1"):

@@ -45,7 +45,9 @@ def _steps(inventory: Path, syspatch: Path) -> list[tuple[str, list[str]]]:
 
 def run(args: Namespace, out: Output) -> int:
     from carpctl.cli import main
-    from carpctl.lab.lab import Lab
+    from carpctl.cli.lab import lab_module
+
+    Lab = lab_module("lab").Lab
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="carpctl-demo-") as tmp:

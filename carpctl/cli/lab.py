@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from argparse import Namespace
+from types import ModuleType
 
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_OK, UsageError
 
 
+def lab_module(name: str) -> ModuleType:
+    """carpctl_lab.NAME, or a usage error saying how to install the `lab` extra."""
+    try:
+        return importlib.import_module(f"carpctl_lab.{name}")
+    except ImportError as exc:
+        if exc.name not in ("asyncssh", "carpctl_lab") and not (exc.name or "").startswith(
+                ("asyncssh.", "carpctl_lab.")):
+            raise
+        raise UsageError("the lab is not installed: it comes with the `lab` extra "
+                         "(pip install 'carpctl[lab]')") from None
+
+
 def run(args: Namespace, out: Output) -> int:
-    from carpctl.lab import cli as lab_cli
+    lab_cli = lab_module("cli")
 
     directory = args.dir
     try:

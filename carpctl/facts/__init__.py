@@ -14,26 +14,10 @@ from carpctl.facts.ifconfig import (
     parse_group_demote,
     parse_pfsync,
 )
-from carpctl.facts.pfctl import (
-    PfError,
-    PfInfo,
-    count_states,
-    parse_pf_errors,
-    parse_pf_info,
-)
-from carpctl.facts.rcctl import (
-    ServiceConfig,
-    parse_rcctl_check,
-    parse_rcctl_get,
-    parse_rcctl_ls,
-)
+from carpctl.facts.pfctl import PfError, PfInfo, count_states, parse_pf_errors, parse_pf_info
+from carpctl.facts.rcctl import ServiceConfig, parse_rcctl_check, parse_rcctl_get, parse_rcctl_ls
 from carpctl.facts.relayctl import HostCheck, RelaydEntry, RelaydSummary, parse_relayctl
-from carpctl.facts.sysctl import (
-    CarpSysctl,
-    carp_sysctl,
-    parse_carp_sysctl,
-    parse_sysctl,
-)
+from carpctl.facts.sysctl import CarpSysctl, carp_sysctl, parse_carp_sysctl, parse_sysctl
 from carpctl.facts.system import Uname, parse_sha256, parse_syspatch, parse_uname
 
 __all__ = [

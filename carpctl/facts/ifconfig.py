@@ -32,14 +32,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from carpctl.facts._ifblocks import IfBlock, missing_interface, split_blocks
-from carpctl.facts._text import (
-    fail,
-    key_value_pairs,
-    require,
-    single_line,
-    to_int,
-    to_ip,
-)
+from carpctl.facts._text import fail, key_value_pairs, require, single_line, to_int, to_ip
 
 CarpState = Literal["INIT", "BACKUP", "MASTER"]
 CARP_STATES: tuple[CarpState, ...] = ("INIT", "BACKUP", "MASTER")

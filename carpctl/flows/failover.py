@@ -19,13 +19,7 @@ from carpctl.core.carp import one_master_each, seconds
 from carpctl.core.failover_plan import Plan, preflight, restore_pulls_back
 from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
 from carpctl.facts.parked import PARKED_FILE, Parked
-from carpctl.facts.state import (
-    NodeState,
-    carp_commands,
-    parse_state,
-    read_state,
-    unreachable,
-)
+from carpctl.facts.state import NodeState, carp_commands, parse_state, read_state, unreachable
 from carpctl.inventory import Pair
 from carpctl.remote import commands as C
 from carpctl.runtime.lock import PairLock

@@ -15,13 +15,7 @@ from typing import Callable
 
 from carpctl.core.carp import one_master_each, pair_master, vhid_table
 from carpctl.core.playbook import Playbook, Step
-from carpctl.errors import (
-    CarpctlError,
-    FailedError,
-    UndoFailedError,
-    UsageError,
-    error_for,
-)
+from carpctl.errors import CarpctlError, FailedError, UndoFailedError, UsageError, error_for
 from carpctl.flows import maintenance
 from carpctl.flows.failover import failover, read_pair
 from carpctl.flows.node_ops import reboot_node, run_command, syspatch_node, wait_healthy

@@ -24,12 +24,7 @@ from pathlib import Path
 
 from carpctl.inventory import Node, Pair
 from carpctl.inventory.secrets import reveal
-from carpctl.render.templates import (
-    RenderedFile,
-    environment,
-    shown_path,
-    template_context,
-)
+from carpctl.render.templates import RenderedFile, environment, shown_path, template_context
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _MARKER = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from carpctl.errors import ParseError
-from carpctl.facts import (
-    ServiceConfig,
-    parse_rcctl_check,
-    parse_rcctl_get,
-    parse_rcctl_ls,
-)
+from carpctl.facts import ServiceConfig, parse_rcctl_check, parse_rcctl_get, parse_rcctl_ls
 
 from ._fixtures import fixture
 

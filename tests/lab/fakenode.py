@@ -13,10 +13,10 @@ from typing import Callable
 
 import pytest
 
-from carpctl.lab import posix
-from carpctl.lab.fs import NodeFS
-from carpctl.lab.proc import Proc, Registry
-from carpctl.lab.shell import run
+from carpctl_lab import posix
+from carpctl_lab.fs import NodeFS
+from carpctl_lab.proc import Proc, Registry
+from carpctl_lab.shell import run
 
 Hook = Callable[[Proc, list[str]], None]
 

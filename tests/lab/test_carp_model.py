@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from carpctl.lab.carp.model import (
-    CarpModel, CarpModelError, NodeDown, NoSuchGroup, NoSuchInterface, Transition,
+from carpctl_lab.carp.model import (
+    CarpModel,
+    CarpModelError,
+    NodeDown,
+    NoSuchGroup,
+    NoSuchInterface,
+    Transition,
 )
-from carpctl.lab.carp.rules import interval_us, master_down_us
+from carpctl_lab.carp.rules import interval_us, master_down_us
 
 A, B = "fw1", "fw2"
 I_A, I_B = 1.0, 1.390625            # advskew 0 and 100

@@ -12,8 +12,8 @@ import time
 
 from sshclient import LabClient, sh, wait_until
 
-from carpctl.lab.image import PairSpec
-from carpctl.lab.lab import Lab
+from carpctl_lab.image import PairSpec
+from carpctl_lab.lab import Lab
 
 BOTH = {1: ["fw2"], 2: ["fw2"]}
 HOME = {1: ["fw1"], 2: ["fw1"]}

@@ -106,7 +106,7 @@ def test_a_detached_lab_is_driven_and_stopped_from_the_command_line(tmp_path, ca
     (["disk-full", "pair1/fw1"], "disk-full", ["pair1", "fw1", True], {}),
 ])
 def test_fault_words_become_the_labs_fault_calls(monkeypatch, tmp_path, words, name, args, kwargs):
-    from carpctl.lab import cli as lab_cli
+    from carpctl_lab import cli as lab_cli
 
     sent = []
     monkeypatch.setattr(lab_cli.control, "request", lambda directory, payload: sent.append(payload))
@@ -116,7 +116,7 @@ def test_fault_words_become_the_labs_fault_calls(monkeypatch, tmp_path, words, n
 
 def test_fault_words_are_understood_by_the_labs_fault_methods(lab):
     """Every fault the CLI sends reaches a real Lab method that accepts its arguments."""
-    from carpctl.lab import control
+    from carpctl_lab import control
 
     control.handle(lab, {"op": "fault", "name": "slow", "args": ["pair1", "fw1", 0.5],
                          "kwargs": {"match": "pfctl"}})

@@ -9,8 +9,8 @@ import time
 import pytest
 from sshclient import LabClient, wait_until
 
-from carpctl.lab.image import PairSpec
-from carpctl.lab.lab import Lab
+from carpctl_lab.image import PairSpec
+from carpctl_lab.lab import Lab
 
 LAB_THREADS = ("carpctl-lab", "lab-cmd", "asyncio_", "-job-")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from carpctl.lab.cli import shape_options
-from carpctl.lab.lab import Lab, default_specs
+from carpctl_lab.cli import shape_options
+from carpctl_lab.lab import Lab, default_specs
 
 
 def test_shape_options_become_pair_spec_fields():

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from carpctl.lab.conf.pf import check_pf
-from carpctl.lab.image import PairSpec, pf_conf
-from carpctl.lab.openbsd.ifaces import Address
-from carpctl.lab.openbsd.pf_ssh import ssh_verdict
+from carpctl_lab.conf.pf import check_pf
+from carpctl_lab.image import PairSpec, pf_conf
+from carpctl_lab.openbsd.ifaces import Address
+from carpctl_lab.openbsd.pf_ssh import ssh_verdict
 
 NODE = [SimpleNamespace(addresses=[Address("192.168.1.11", 24, None)]),
         SimpleNamespace(addresses=[Address("10.0.0.11", 24, None)])]

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carpctl.lab.conf.pf import PfRuleset, PfSyntaxError, check_pf
+from carpctl_lab.conf.pf import PfRuleset, PfSyntaxError, check_pf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONF = "/etc/pf.conf"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from carpctl.lab.conf.relayctl_view import HostHealth, show_rows
-from carpctl.lab.conf.relayd import RelaydConfig, parse_relayd
+from carpctl_lab.conf.relayctl_view import HostHealth, show_rows
+from carpctl_lab.conf.relayd import RelaydConfig, parse_relayd
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ONE_DOWN = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from carpctl.lab.conf.relayd import RelaydSyntaxError, parse_relayd
+from carpctl_lab.conf.relayd import RelaydSyntaxError, parse_relayd
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONF = "/etc/relayd.conf"

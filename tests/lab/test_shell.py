@@ -8,8 +8,8 @@ import time
 import pytest
 from fakenode import FakeNode, node  # noqa: F401  (node is a fixture)
 
-from carpctl.lab.proc import DropConnection, Proc, Registry
-from carpctl.lab.shell import run
+from carpctl_lab.proc import DropConnection, Proc, Registry
+from carpctl_lab.shell import run
 
 
 def fields(node: FakeNode, words: str) -> list[str]:

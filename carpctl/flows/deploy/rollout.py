@@ -25,13 +25,7 @@ from dataclasses import dataclass, field
 
 from carpctl.core import backups
 from carpctl.core.carp import pair_master, vhid_table
-from carpctl.errors import (
-    CarpctlError,
-    FailedError,
-    RefusedError,
-    UndoFailedError,
-    UsageError,
-)
+from carpctl.errors import CarpctlError, FailedError, RefusedError, UndoFailedError, UsageError
 from carpctl.facts.state import NodeState
 from carpctl.flows.deploy import stage
 from carpctl.flows.deploy.commit import commit, read_nodes

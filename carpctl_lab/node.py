@@ -67,14 +67,14 @@ class Faults:
 @dataclass
 class PfState:
     enabled: bool = False
-    ruleset: Any = None                # carpctl.lab.conf.pf.PfRuleset of the loaded rules
+    ruleset: Any = None                # carpctl_lab.conf.pf.PfRuleset of the loaded rules
     changed: float = 0.0               # when pf was last enabled or disabled
 
 
 @dataclass
 class RelaydState:
     running: bool = False
-    config: Any = None                 # carpctl.lab.conf.relayd.RelaydConfig in use
+    config: Any = None                 # carpctl_lab.conf.relayd.RelaydConfig in use
     started: float = 0.0
 
 

@@ -7,7 +7,7 @@ its sshd asks this module about every new connection.
 
 The question is one packet: a TCP SYN to port 22 arriving on some interface
 from some management host. pf semantics, on the one-line rules `pfctl -sr`
-prints (carpctl.lab.conf.pf.PfRuleset.rules): the last matching rule decides,
+prints (carpctl_lab.conf.pf.PfRuleset.rules): the last matching rule decides,
 unless a matching rule is `quick`; no matching rule means pass. A rule matches
 when its direction is `in` or unspecified, its proto tcp or unspecified, its
 destination port includes 22 or is unspecified, its destination is any, self,
