@@ -106,13 +106,14 @@ def bench_start(root: Path) -> None:
 def bench_ssh(root: Path) -> None:
     with Lab(root / "ssh") as lab:
         for mode in ("after", "before"):
-            samples = timed(lambda: connect(lab, "pair1", "fw1", nodelay=mode).close(), CONNECTS)
+            samples = timed(lambda mode=mode: connect(lab, "pair1", "fw1", nodelay=mode).close(),
+                            CONNECTS)
             say(f"ssh_connect_nodelay_{mode}_median", statistics.median(samples) * 1000, "ms")
         client = connect(lab, "pair1", "fw1")
         for line, name in (("true", "true"), ("ifconfig carp", "ifconfig_carp"),
                            ("pfctl -si", "pfctl_si")):
             exec_once(client, line)
-            samples = timed(lambda: exec_once(client, line), ROUND_TRIPS)
+            samples = timed(lambda line=line: exec_once(client, line), ROUND_TRIPS)
             say(f"exec_rtt_{name}_median", statistics.median(samples) * 1000, "ms")
             say(f"exec_rtt_{name}_p95", p95(samples) * 1000, "ms")
         client.close()

@@ -13,9 +13,10 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import asyncssh
 
@@ -39,11 +40,11 @@ class Lab:
     """Emulated OpenBSD pairs served over SSH from a background event loop."""
 
     def __init__(self, directory: str | Path | None = None,
-                 pairs: int | Iterable[PairSpec] = 1, *, timing: Timing = Timing()):
+                 pairs: int | Iterable[PairSpec] = 1, *, timing: Timing | None = None):
         self._own_dir = directory is None
         self.directory = Path(directory or tempfile.mkdtemp(prefix="carpctl-lab-"))
         specs = default_specs(pairs) if isinstance(pairs, int) else list(pairs)
-        self.timing = timing
+        self.timing = timing or Timing()
         self._specs = specs
         self.pairs: dict[str, LabPair] = {}
         self._sshd: dict[tuple[str, str], NodeSSHD] = {}
@@ -118,7 +119,7 @@ class Lab:
 
     def _write_client_files(self) -> None:
         lines = []
-        for (pair, node), sshd in self._sshd.items():
+        for sshd in self._sshd.values():
             key = sshd._host_key.export_public_key("openssh").decode().split()
             lines.append(f"[127.0.0.1]:{sshd.port} {key[0]} {key[1]}\n")
         self.known_hosts.write_text("".join(lines))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .fs import NodeFS
 from .netstart import ifconfig_argvs, rc_conf_flags, sysctl_settings

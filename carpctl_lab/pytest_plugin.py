@@ -14,9 +14,8 @@ Each lab lives in the test's tmp_path and is stopped when the test ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable
 
 import pytest
 

@@ -292,7 +292,7 @@ async def _read_stdin(process: asyncssh.SSHServerProcess) -> bytes:
     """Everything the client sends before EOF, or nothing if it sends no EOF at once."""
     try:
         chunk = await asyncio.wait_for(process.stdin.read(65536), STDIN_GRACE)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return b""
     chunks = []
     while chunk:

@@ -8,8 +8,9 @@ what a "healthy" pair means before a deploy.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 

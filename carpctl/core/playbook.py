@@ -72,7 +72,7 @@ def _options(value: Any, allowed: dict[str, type | tuple], kind: str) -> dict[st
     for key, item in value.items():
         if key not in allowed:
             raise ValueError(f"unknown option {key!r} (known: {', '.join(allowed) or 'none'})")
-        if not isinstance(item, allowed[key]) or isinstance(item, bool) and allowed[key] != bool:
+        if not isinstance(item, allowed[key]) or isinstance(item, bool) and allowed[key] is not bool:
             raise ValueError(f"option {key!r} has the wrong type ({type(item).__name__})")
     return dict(value)
 

@@ -7,8 +7,8 @@ in `problems`, so one odd line never hides the rest of a node's state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from carpctl.errors import ParseError, RemoteError
 from carpctl.facts import (

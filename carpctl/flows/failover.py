@@ -11,9 +11,9 @@ reported: a failover never leaves a node half-demoted.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Callable
 
 from carpctl.core.carp import one_master_each, seconds
 from carpctl.core.failover_plan import Plan, preflight, restore_pulls_back

@@ -10,8 +10,8 @@ checks that the pair is safe: at most one node in maintenance, one MASTER each.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from carpctl.core.carp import one_master_each, pair_master, vhid_table
 from carpctl.core.playbook import Playbook, Step

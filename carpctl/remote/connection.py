@@ -15,9 +15,10 @@ import secrets as random_tokens
 import socket
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from carpctl.errors import RemoteError
 from carpctl.inventory.checks import parse_proxy_jump
@@ -254,7 +255,7 @@ class NodeConnection:
             stderr = channel.makefile_stderr("rb").read()
             status = channel.recv_exit_status()
             channel.close()
-        except (paramiko.SSHException, EOFError, OSError, socket.timeout) as exc:
+        except (TimeoutError, paramiko.SSHException, EOFError, OSError) as exc:
             self.close()
             raise ConnectionLost(self.node.name, self._redact(what or line)) from exc
         if status == -1:  # channel closed without an exit status: the session was cut
@@ -330,7 +331,7 @@ class NodeConnection:
             sftp.putfo(io.BytesIO(data), path, confirm=True)
             if mode is not None:
                 sftp.chmod(path, mode)
-        except (EOFError, socket.timeout) as exc:
+        except (TimeoutError, EOFError) as exc:
             self.close()
             raise ConnectionLost(self.node.name, f"upload to {path}") from exc
         except OSError as exc:
@@ -348,7 +349,7 @@ class NodeConnection:
             self._conn.sftp().getfo(path, buffer)
         except FileNotFoundError:
             return None
-        except (EOFError, socket.timeout) as exc:
+        except (TimeoutError, EOFError) as exc:
             self.close()
             raise ConnectionLost(self.node.name, f"download of {path}") from exc
         except OSError as exc:

@@ -14,9 +14,10 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

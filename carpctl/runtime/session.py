@@ -7,8 +7,9 @@ its own inventory and without a terminal, and tests can inspect the journal.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_FAILED, CarpctlError

@@ -20,7 +20,7 @@ sys/netinet/ip_carp.c 1.370 and sys/net/if.c (see openbsd-reference.md, section 
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 from .rules import (
     BACKUP,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING
 
 from .state import Iface, Node
 
@@ -46,7 +47,7 @@ class Scheduled:
         return self.node is None or (self.node.powered and self.node.boot == self.boot)
 
 
-Event = Union[Timer, Scheduled]
+Event = Timer | Scheduled
 
 
 class Timeline:

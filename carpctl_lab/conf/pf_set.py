@@ -212,7 +212,7 @@ class PfSetGrammar(PfOptionGrammar):
         if self.accept("number"):
             return
         text = self.string()
-        number = text.rstrip("%bBKMGitB")
+        number = text.rstrip("%bBKMGitB")  # noqa: B005 (a set of unit letters)
         unit = text[len(number):]
         for suffix in ("Bit", "B", "bit", "b"):
             if len(unit) > 1 and unit.endswith(suffix) and unit[:-len(suffix)] in _UNITS:

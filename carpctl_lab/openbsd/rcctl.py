@@ -27,7 +27,7 @@ RC_CONF = "/etc/rc.conf.local"
 
 def _lines(node) -> list[str]:
     try:
-        return [l for l in node.fs.read_text(RC_CONF).splitlines() if l.strip()]
+        return [line for line in node.fs.read_text(RC_CONF).splitlines() if line.strip()]
     except OSError:
         return []
 
@@ -35,7 +35,7 @@ def _lines(node) -> list[str]:
 def _write(node, lines: list[str]) -> None:
     unique = sorted(set(lines))
     if unique:
-        node.fs.write_text(RC_CONF, "".join(l + "\n" for l in unique))
+        node.fs.write_text(RC_CONF, "".join(line + "\n" for line in unique))
     elif node.fs.exists(RC_CONF):
         node.fs.unlink(RC_CONF)
 
@@ -69,15 +69,15 @@ def running(node, daemon: str) -> bool:
 def _enable(node, daemon: str) -> None:
     lines = _lines(node)
     if DAEMONS[daemon]:
-        _write(node, [l for l in lines if l != f"{daemon}_flags=NO"])
+        _write(node, [line for line in lines if line != f"{daemon}_flags=NO"])
     elif not enabled(node, daemon):
-        _write(node, [*(l for l in lines if not l.startswith(f"{daemon}_flags=")),
+        _write(node, [*(line for line in lines if not line.startswith(f"{daemon}_flags=")),
                       f"{daemon}_flags="])
 
 
 def _disable(node, daemon: str) -> None:
-    keep = [l for l in _lines(node)
-            if l.partition("=")[0] not in {f"{daemon}_{v}" for v in VARIABLES}]
+    keep = [line for line in _lines(node)
+            if line.partition("=")[0] not in {f"{daemon}_{v}" for v in VARIABLES}]
     if DAEMONS[daemon]:
         keep.append(f"{daemon}_flags=NO")
     _write(node, keep)
@@ -200,7 +200,7 @@ def _set(proc: Proc, names: list[str]) -> int:
     if variable == "flags" and not enabled(node, daemon):
         return proc.fail(f"rcctl: {daemon} is not enabled")
     key = f"{daemon}_{variable}"
-    _write(node, [*(l for l in _lines(node) if not l.startswith(key + "=")), f"{key}={value}"])
+    _write(node, [*(line for line in _lines(node) if not line.startswith(key + "=")), f"{key}={value}"])
     return 0
 
 

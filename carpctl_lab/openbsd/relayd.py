@@ -7,8 +7,8 @@ configured interval, so availability figures move like a real relayd's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from ..conf.relayctl_view import HostHealth, show_rows
 from ..conf.relayd import RelaydSyntaxError, parse_relayd

@@ -13,8 +13,8 @@ import math
 import posixpath
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..fs import USERS, Stat
 from ..proc import Proc, Registry

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..fs import USERS, NodeFS
 from ..proc import Command, Proc

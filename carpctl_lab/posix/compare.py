@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..proc import Proc, Registry
 from .common import Usage, absolute, decode, getopt, getopt_all, read_input, usage

@@ -81,7 +81,7 @@ def printf(proc: Proc, argv: list[str]) -> int:
                 pieces.append("%")
                 continue
 
-            def take() -> str:
+            def take(args: list[str] = args) -> str:
                 nonlocal used
                 value = args[used] if used < len(args) else ""
                 used += 1 if used < len(args) else 0

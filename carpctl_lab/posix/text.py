@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 import string
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..proc import Proc, Registry
 from .common import Usage, decode, encode, getopt, read_input, usage
@@ -84,7 +84,7 @@ def tail(proc: Proc, argv: list[str]) -> int:
     if not re.fullmatch(r"[+-]?\d+", count):
         return proc.fail(f"tail: {count}: illegal offset")
     status = 0
-    for name, data in _inputs(proc, "tail", names[:1]):
+    for _name, data in _inputs(proc, "tail", names[:1]):
         if data is None:
             status = 1
             continue

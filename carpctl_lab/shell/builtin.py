@@ -10,7 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import re
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..posix.common import EXECUTE, access
 from .parse import NAME, ParseError, parse

@@ -12,8 +12,8 @@ import contextlib
 import errno
 import os
 import posixpath
+from collections.abc import Iterator
 from functools import partial
-from typing import Iterator
 
 from ..fs import USERS
 from ..posix.common import EXECUTE, access, decode, encode

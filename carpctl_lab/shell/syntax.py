@@ -7,7 +7,6 @@ globbing, which happen only when the executor expands a word.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class CmdSub:
     quoted: bool
 
 
-Part = Union[Lit, Param, CmdSub]
+Part = Lit | Param | CmdSub
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ class For:
     redirs: tuple[Redirect, ...] = ()
 
 
-Command = Union[Simple, Subshell, Group, If, Loop, For]
+Command = Simple | Subshell | Group | If | Loop | For
 
 
 @dataclass(frozen=True)

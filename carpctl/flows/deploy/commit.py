@@ -144,7 +144,8 @@ def _back_up_and_arm(session: Session, conn: NodeConnection, name: str, backup: 
         results = conn.batch(commands)
     except RemoteError as exc:
         discard(conn, temps, None)
-        raise FailedError(f"{name}: backing up failed ({exc.message}); nothing was installed")
+        raise FailedError(f"{name}: backing up failed ({exc.message}); nothing was installed") \
+            from None
     failed = next(((c, r) for c, r in zip(commands, results) if not r.ok), None)
     if failed is not None:
         discard(conn, temps, backup.path)  # removing the set removes the timer's marker too
