@@ -87,3 +87,16 @@ def error_for(exit_code: int, message: str) -> CarpctlError:
     classes = {EXIT_USAGE: UsageError, EXIT_REFUSED: RefusedError,
                EXIT_UNDO_FAILED: UndoFailedError}
     return classes.get(exit_code, FailedError)(message)
+
+
+def outcome(exc: BaseException) -> tuple[int, str]:
+    """The exit code and one-line message for anything that ended a run: the one mapping
+    the CLI, the journal and the Python API share."""
+    if isinstance(exc, CarpctlError):
+        return exc.exit_code, exc.message
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_FAILED, "interrupted"
+    if isinstance(exc, BrokenPipeError):
+        return EXIT_FAILED, "output closed before the report was printed"
+    return EXIT_FAILED, (f"internal error ({type(exc).__name__}: {exc}); this is a bug in "
+                         f"carpctl. Rerun with CARPCTL_DEBUG=1 to see the traceback.")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from carpctl.core.backups import BackupSet, Entry, beside, parse_sets, restore_commands, to_prune
+from carpctl.core.backups import beside, restore_commands, to_prune
 from carpctl.core.confirm import cancel_command, script
 from carpctl.errors import RefusedError, UsageError
 from carpctl.facts import CarpInterface
+from carpctl.facts.backups import BackupSet, Entry, parse_sets
 from carpctl.facts.state import NodeState
 from carpctl.flows.deploy import worst
 from carpctl.flows.deploy.plan import rollout_order, select_files

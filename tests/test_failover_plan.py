@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,10 +32,9 @@ def state(name: str, states: tuple[str, ...], skew: int, *, preempt: bool = True
                      pfsync=Pfsync(True, True, True, "em2", None, 128, False))
 
 
-def plan_for(fw1: NodeState, fw2: NodeState, *, to="fw2", method="advskew", force=False,
-             parked=None):
-    return preflight(PAIR, {"fw1": fw1, "fw2": fw2}, parked or {}, to=to, method=method,
-                     force=force, settings=SETTINGS)
+def plan_for(fw1: NodeState, fw2: NodeState, *, to="fw2", method="advskew", force=False):
+    return preflight(PAIR, {"fw1": fw1, "fw2": fw2}, to=to, method=method, force=force,
+                     settings=SETTINGS)
 
 
 def test_peer_means_the_node_that_is_not_master():
@@ -88,8 +88,8 @@ def test_equal_skews_never_pull_back():
 
 def test_a_parked_target_is_handed_back_by_undoing_its_parking_alone():
     parked = Parked("advskew", {"carp0": 0, "carp1": 0}, 254, 0)
-    plan = plan_for(state("fw1", ("BACKUP", "BACKUP"), 254), state("fw2", ("MASTER", "MASTER"), 100),
-                    to="fw1", parked={"fw1": parked})
+    fw1 = replace(state("fw1", ("BACKUP", "BACKUP"), 254), parked=parked)
+    plan = plan_for(fw1, state("fw2", ("MASTER", "MASTER"), 100), to="fw1")
     assert plan.unpark == parked and plan.unpark_is_enough
 
 

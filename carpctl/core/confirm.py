@@ -16,7 +16,7 @@ always knows whether the timer fired (its `rm` fails) or not.
 
 from __future__ import annotations
 
-from carpctl.core.backups import BackupSet
+from carpctl.facts.backups import BackupSet
 from carpctl.remote import commands as C
 
 
@@ -34,16 +34,8 @@ def fired_marker(backup: BackupSet) -> str:
 
 def script(backup: BackupSet, timeout: float, restore: list[C.Command]) -> str:
     """The timer's text; `restore` puts the set back and reloads it (run as root)."""
-    lines = [
-        f"# carpctl commit-confirmed timer of run {backup.run}: unless carpctl removes",
-        f"# {marker(backup)} within {timeout:g}s, put back the files of this",
-        "# backup set and reload them.",
-        f"sleep {timeout:g}",
-        f"mv {marker(backup)} {fired_marker(backup)} 2>/dev/null || exit 0",
-        *(command.line() for command in restore),
-        f"date >> {fired_marker(backup)}",
-    ]
-    return "\n".join(lines) + "\n"
+    return C.timer_script(f"run {backup.run}", marker(backup), fired_marker(backup), timeout,
+                          restore)
 
 
 def arm_commands(backup: BackupSet, timeout: float, restore: list[C.Command]) -> list[C.Command]:

@@ -44,8 +44,8 @@ def _refuse(pair: Pair, text: str, hint: str | None = None) -> RefusedError:
     return RefusedError(f"{pair.name}: {text}", hint=hint)
 
 
-def preflight(pair: Pair, states: dict[str, NodeState], parked: dict[str, Parked | None], *,
-              to: str, method: str, force: bool, settings: FailoverSettings) -> Plan:
+def preflight(pair: Pair, states: dict[str, NodeState], *, to: str, method: str, force: bool,
+              settings: FailoverSettings) -> Plan:
     """Every check of the runbook; a refusal says what to do instead."""
     for state in states.values():
         if not state.reachable:
@@ -69,9 +69,7 @@ def preflight(pair: Pair, states: dict[str, NodeState], parked: dict[str, Parked
     if tgt.maintenance:
         raise _refuse(pair, f"{target} is in maintenance mode",
                       f"carpctl maintenance exit {pair.name} {target}")
-    unpark = parked.get(target)
-    if unpark is not None and not unpark.still_applies(tgt.carp, tgt.demote):
-        unpark = None
+    unpark = tgt.parked   # parse_state keeps a record only while it still applies
     for carp in tgt.carp:
         if carp.vhid is not None and carp.state == "INIT":
             raise _refuse(pair, f"{target} {carp.name} is INIT (interface down or carpdev "

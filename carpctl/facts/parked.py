@@ -2,7 +2,7 @@
 
 `carpctl failover` parks the old MASTER (keeps it demoted) when restoring its
 values would pull MASTER back; `maintenance exit` does the same with its
-runtime demotion. The record lives on the node (PARKED_FILE), so a later
+runtime demotion. The record lives on the node (remote.paths.PARKED_FILE), so a later
 `failover --to NODE` from any laptop undoes exactly what was done.
 """
 
@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from carpctl.facts import CarpInterface
-
-PARKED_FILE = "/var/carpctl/parked"
 
 
 @dataclass(frozen=True)

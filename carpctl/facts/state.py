@@ -1,14 +1,16 @@
-"""Read a node's state in one round trip: the facts every flow starts from.
+"""A node's state as carpctl reads it: named facts, each a read-only command and its parser.
 
-The commands are read-only and batched; each output goes to its pure parser. A
-parser that does not understand the output leaves that fact empty and says so
-in `problems`, so one odd line never hides the rest of a node's state.
+Every flow starts from the same reading (carpctl.runtime.read sends the commands of
+the facts it needs in one round trip). A fact is matched to its parser by name, never
+by position. A parser that does not understand the output leaves that fact empty and
+says so in `problems`, so one odd line never hides the rest of a node's state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from carpctl.errors import ParseError, RemoteError
 from carpctl.facts import (
@@ -26,11 +28,34 @@ from carpctl.facts import (
     parse_relayctl,
     parse_sha256,
 )
-from carpctl.facts.parked import PARKED_FILE, Parked
+from carpctl.facts.backups import BackupSet, parse_sets
+from carpctl.facts.parked import Parked
 from carpctl.remote import commands as C
-from carpctl.remote.connection import NodeConnection, Result
+from carpctl.remote.batch import Result
+from carpctl.remote.paths import MAINTENANCE_FILE, PARKED_FILE
 
-MAINTENANCE_FILE = "/var/carpctl/maintenance/state"  # kept by `carpctl maintenance`
+#: every fact carpctl reads from a node, by name: the command that prints it
+FACTS: dict[str, C.Command] = {
+    "carp": C.IFCONFIG_CARP,            # carp interfaces, and pfsync0 (a member of group carp)
+    "demote": C.CARP_DEMOTE,
+    "sysctl": C.CARP_SYSCTL,
+    "pf": C.PF_INFO,
+    "relayd_enabled": C.RELAYD_ENABLED,
+    "relayd": C.RELAYD_SUMMARY,
+    "maintenance": C.read_marker(MAINTENANCE_FILE),
+    "parked": C.read_marker(PARKED_FILE),
+    "backups": C.LIST_BACKUP_SETS,
+}
+CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
+STATUS = (*CARP, "sysctl", "pf", "relayd_enabled", "relayd", "maintenance", "parked")
+_FILE = "sha256 "                       # a deployed file's fact is named "sha256 DEST"
+
+
+def fact_commands(facts: Iterable[str], dests: Iterable[str] = ()) -> dict[str, C.Command]:
+    """The commands to send for `facts` and the sha256 of each file in `dests`, by name."""
+    named = {name: FACTS[name] for name in facts}
+    named.update({_FILE + dest: C.sha256(dest) for dest in dests})
+    return named
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,7 @@ class NodeState:
     maintenance: str | None = None     # the marker's text when the node is in maintenance
     parked: Parked | None = None       # a demotion carpctl keeps on purpose (still in force)
     files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256, None: missing
+    backups: tuple[BackupSet, ...] | None = None   # carpctl's backup sets kept there, if read
     problems: tuple[str, ...] = ()
 
     @property
@@ -77,33 +103,19 @@ def unreachable(node: str, exc: RemoteError) -> NodeState:
                      reason=exc.reason)
 
 
-def carp_commands() -> list[C.Command]:
-    """The minimum for CARP decisions (polling during a failover)."""
-    return [C.IFCONFIG_CARP, C.CARP_DEMOTE]
-
-
-def status_commands(dests: tuple[str, ...] = ()) -> list[C.Command]:
-    return [C.IFCONFIG_CARP, C.CARP_DEMOTE, C.CARP_SYSCTL, C.PF_INFO, C.RELAYD_ENABLED,
-            C.RELAYD_SUMMARY, C.read_marker(MAINTENANCE_FILE), C.read_marker(PARKED_FILE),
-            *(C.sha256(dest) for dest in dests)]
-
-
-def read_state(conn: NodeConnection, *, full: bool = True, dests: tuple[str, ...] = ()) -> NodeState:
-    """One round trip; raises RemoteError only if the node cannot be reached at all."""
-    cmds = status_commands(dests) if full else carp_commands()
-    results = conn.batch(cmds)
-    return parse_state(conn.node.name, results, dests if full else ())
-
-
 def _missing(result: Result) -> bool:
     return "No such file or directory" in result.stderr
 
 
-def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -> NodeState:
-    """Results of carp_commands() or status_commands(dests), in that order -> NodeState."""
+def parse_state(node: str, results: Mapping[str, Result]) -> NodeState:
+    """Named results (see fact_commands) -> NodeState; facts not in `results` stay None."""
     problems: list[str] = []
 
-    def parsed(result: Result, parser: Callable, text: str | None = None):
+    def parsed(name: str, parser: Callable[[str], Any], *, text: str | None = None,
+               when_ok: bool = False) -> Any:
+        result = results.get(name)
+        if result is None or (when_ok and not result.ok):
+            return None
         if not result.ok and result.stderr.startswith("doas: "):
             problems.append(f"{result.command}: {result.stderr.strip()[:200]}")
             return None
@@ -113,34 +125,51 @@ def parse_state(node: str, results: list[Result], dests: tuple[str, ...] = ()) -
             problems.append(f"{result.command}: {exc}")
             return None
 
-    ifconfig, demote = results[0], results[1]
-    carp = parsed(ifconfig, parse_carp_interfaces, ifconfig.output) or ()
-    pfsync = parsed(ifconfig, parse_pfsync, ifconfig.output)
-    values = {
-        "node": node, "reachable": True, "carp": tuple(carp), "pfsync": pfsync,
-        "demote": parsed(demote, parse_group_demote) if demote.ok else None,
+    ifconfig = results["carp"]
+    carp = tuple(parsed("carp", parse_carp_interfaces, text=ifconfig.output) or ())
+    demote = parsed("demote", parse_group_demote, when_ok=True)
+    values: dict[str, Any] = {
+        "carp": carp, "demote": demote,
+        "pfsync": parsed("carp", parse_pfsync, text=ifconfig.output),
+        "sysctl": parsed("sysctl", parse_carp_sysctl, when_ok=True),
+        "pf": parsed("pf", parse_pf_info, when_ok=True),
     }
-    if len(results) > 2:
-        sysctl, pf, enabled, relayctl, marker, parked = results[2:8]
-        values["sysctl"] = parsed(sysctl, parse_carp_sysctl) if sysctl.ok else None
-        values["pf"] = parsed(pf, parse_pf_info) if pf.ok else None
-        if not pf.ok:
-            problems.append(f"{pf.command}: {pf.output.strip()[:200]}")
-        config = parsed(enabled, lambda text: parse_rcctl_get(text, enabled.status),
-                        enabled.output)
+    pf = results.get("pf")
+    if pf is not None and not pf.ok:
+        problems.append(f"{pf.command}: {pf.output.strip()[:200]}")
+    enabled = results.get("relayd_enabled")
+    if enabled is not None:
+        config = parsed("relayd_enabled", lambda text: parse_rcctl_get(text, enabled.status),
+                        text=enabled.output)
         values["relayd_enabled"] = config.enabled if config else None
-        values["relayd"] = parsed(relayctl, parse_relayctl, relayctl.output)
-        values["maintenance"] = marker.stdout.strip() or "yes" if marker.ok else None
+    if "relayd" in results:
+        values["relayd"] = parsed("relayd", parse_relayctl, text=results["relayd"].output)
+    marker = results.get("maintenance")
+    if marker is not None:
+        values["maintenance"] = (marker.stdout.strip() or "yes") if marker.ok else None
+    parked = results.get("parked")
+    if parked is not None:
         record = Parked.parse(parked.stdout) if parked.ok else None
-        values["parked"] = record if record and record.still_applies(carp, values["demote"]) \
-            else None   # a reboot resets the runtime values: then the record is stale
-        files = {}
-        for dest, result in zip(dests, results[8:]):
-            if result.ok:
-                files[dest] = parsed(result, parse_sha256)
-            elif _missing(result):
-                files[dest] = None
-            else:  # unreadable (doas refused?): unknown, which is not "missing"
-                problems.append(f"{result.command}: {result.output.strip()[:200]}")
-        values["files"] = files
-    return NodeState(**values, problems=tuple(problems))
+        # a reboot resets the runtime values: then the record is stale
+        values["parked"] = record if record and record.still_applies(carp, demote) else None
+    if "backups" in results:
+        values["backups"] = tuple(parse_sets(results["backups"].stdout))
+    values["files"] = _files(results, problems, parsed)
+    return NodeState(node, True, **values, problems=tuple(problems))
+
+
+def _files(results: Mapping[str, Result], problems: list[str],
+           parsed: Callable[..., Any]) -> dict[str, str | None]:
+    """dest -> sha256, None when missing; a file that could not be read is left out."""
+    files: dict[str, str | None] = {}
+    for name, result in results.items():
+        if not name.startswith(_FILE):
+            continue
+        dest = name.removeprefix(_FILE)
+        if result.ok:
+            files[dest] = parsed(name, parse_sha256)
+        elif _missing(result):
+            files[dest] = None
+        else:  # unreadable (doas refused?): unknown, which is not "missing"
+            problems.append(f"{result.command}: {result.output.strip()[:200]}")
+    return files

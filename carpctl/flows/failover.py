@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from carpctl.core.carp import one_master_each, seconds
 from carpctl.core.failover_plan import Plan, preflight, restore_pulls_back
 from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
-from carpctl.facts.parked import PARKED_FILE, Parked
-from carpctl.facts.state import NodeState, carp_commands, parse_state, read_state, unreachable
+from carpctl.facts.parked import Parked
+from carpctl.facts.state import CARP, NodeState
 from carpctl.inventory import Pair
 from carpctl.remote import commands as C
+from carpctl.remote.paths import PARKED_FILE
 from carpctl.runtime.lock import PairLock
+from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
 
@@ -62,7 +64,7 @@ def restore_commands(plan: Plan) -> list[C.Command]:
 def unpark_commands(parked: Parked) -> list[C.Command]:
     undo = ([C.carpdemote(-parked.amount)] if parked.method == "carpdemote" else
             [C.set_advskew(name, skew) for name, skew in sorted(parked.originals.items())])
-    return [*undo, C.cmd("rm", "-f", PARKED_FILE, privileged=True)]
+    return [*undo, C.remove_marker(PARKED_FILE)]
 
 
 def park_record(plan: Plan) -> Parked:
@@ -71,35 +73,6 @@ def park_record(plan: Plan) -> Parked:
 
 
 # -- reading ------------------------------------------------------------------------------------
-def read_pair(session: Session, pair: Pair) -> tuple[dict[str, NodeState], dict[str, Parked | None]]:
-    """Full state of both nodes (one round trip each) and their parked-demotion records."""
-    def one(node) -> NodeState:
-        try:
-            return read_state(session.connection(node))
-        except RemoteError as exc:
-            return unreachable(node.name, exc)
-    states = {state.node: state for state in session.parallel(one, pair.nodes, 2)}
-    return states, {name: state.parked for name, state in states.items()}
-
-
-def read_carp(session: Session, pair: Pair) -> dict[str, NodeState]:
-    """CARP state of both nodes (one round trip each); raises if a node is unreachable.
-
-    Nodes already lost in this run are left out: waiting on them again helps no one.
-    """
-    states = {}
-    for node in pair.nodes:
-        if session.is_lost(node):
-            continue
-        try:
-            states[node.name] = parse_state(node.name,
-                                            session.connection(node).batch(carp_commands()))
-        except RemoteError:
-            session.mark_lost(pair.name, node.name)
-            raise
-    return states
-
-
 def _describe(states: dict[str, NodeState]) -> str:
     parts = []
     for name, state in states.items():
@@ -113,7 +86,7 @@ def wait_until(session: Session, pair: Pair, done: Callable[[dict[str, NodeState
     deadline = time.monotonic() + timeout
     start = time.monotonic()
     while True:
-        states = read_carp(session, pair)
+        states = read_pair(session, pair, CARP, strict=True)
         if done(states):
             return states
         if time.monotonic() >= deadline:
@@ -148,8 +121,8 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
         session, pair, f"failover {pair.name} --to {to}", break_stale=break_lock)
     lock.__enter__()
     try:
-        before, parked = read_pair(session, pair)
-        plan = preflight(pair, before, parked, to=to, method=method, force=force, settings=settings)
+        before = read_pair(session, pair)
+        plan = preflight(pair, before, to=to, method=method, force=force, settings=settings)
         session.step("preflight", "ok", source=plan.source, target=plan.target, method=method)
         if plan.already:
             return FailoverReport(pair.name, plan.source, plan.target, method, True, 0.0,
@@ -220,7 +193,7 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
     deadline = time.monotonic() + settle
     while time.monotonic() < deadline:
         progress.update(f"watching the pair settle ({deadline - time.monotonic():.1f}s left)")
-        after = read_carp(session, pair)
+        after = read_pair(session, pair, CARP, strict=True)
         if not _handed_over(plan)(after):
             raise FailedError(f"{pair.name}: MASTER did not stay on {plan.target} after "
                               f"{plan.source}'s values were restored ({_describe(after)})")

@@ -11,25 +11,23 @@ kept on the node and put back byte for byte on exit.
 from __future__ import annotations
 
 import hashlib
-import shlex
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 from carpctl.core.carp import moves_to
 from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
-from carpctl.facts.parked import PARKED_FILE, Parked
-from carpctl.facts.state import MAINTENANCE_FILE, NodeState
-from carpctl.flows.failover import failover, read_pair
+from carpctl.facts.parked import Parked
+from carpctl.facts.state import NodeState
+from carpctl.flows.failover import failover
 from carpctl.inventory import Pair
 from carpctl.remote import commands as C
+from carpctl.remote.paths import PARKED_FILE, RC_LOCAL
 from carpctl.runtime.lock import PairLock
+from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
 
-RC_LOCAL = "/etc/rc.local"
-STATE_DIR = MAINTENANCE_FILE.rsplit("/", 1)[0]
-RC_BACKUP = f"{STATE_DIR}/rc.local.orig"
 LINE = "ifconfig -g carp carpdemote {n}  # carpctl maintenance: undo with `carpctl maintenance exit`"
 
 
@@ -83,7 +81,7 @@ def _peer_is_healthy(peer: NodeState) -> str | None:
 
 
 def _rc_local(session: Session, node) -> tuple[str | None, bytes | None]:
-    result = session.connection(node).run(C.cmd("cat", RC_LOCAL, privileged=True))
+    result = session.connection(node).run(C.READ_RC_LOCAL)
     if not result.ok:
         return None, None
     data = result.stdout.encode()
@@ -101,7 +99,7 @@ def enter(session: Session, pair: Pair, node_name: str, *, locked: bool = False,
     peer = pair.peer_of(node_name)
     amount = pair.failover.demote
     with _lock(session, pair, f"maintenance enter {pair.name} {node.name}", locked, break_lock):
-        states, parked = read_pair(session, pair)
+        states = read_pair(session, pair)
         mine = states[node.name]
         if mine.reachable and mine.maintenance:
             return MaintenanceReport(pair.name, node.name, "enter", False, False,
@@ -139,23 +137,16 @@ def enter(session: Session, pair: Pair, node_name: str, *, locked: bool = False,
 
 
 def _persist(record: Record) -> C.Command:
-    """Keep rc.local's original, add the demotion line, write the record; one round trip."""
-    backup = (f"cp -p {RC_LOCAL} {RC_BACKUP}" if record.rc_local_sha else f"rm -f {RC_BACKUP}")
-    line = LINE.format(n=record.amount)
-    text = (f"mkdir -p {STATE_DIR} && {backup} && "
-            f"printf '%s\\n' {shlex.quote(line)} >> {RC_LOCAL} && "
-            f"printf '%s\\n' {shlex.quote(record.line())} > {MAINTENANCE_FILE} && "
-            f"rm -f {PARKED_FILE}")
-    return C.Command(("sh", "-c", text), True)
+    return C.persist_maintenance(record.line(), LINE.format(n=record.amount),
+                                 rc_local_exists=record.rc_local_sha is not None)
 
 
 def _restore_rc_local(record: Record) -> C.Command:
-    text = (f"cp -p {RC_BACKUP} {RC_LOCAL}" if record.rc_local_sha else f"rm -f {RC_LOCAL}")
-    return C.Command(("sh", "-c", f"{text} && rm -f {MAINTENANCE_FILE} {RC_BACKUP}"), True)
+    return C.restore_rc_local(rc_local_existed=record.rc_local_sha is not None)
 
 
 def _verify_entered(session: Session, pair: Pair, node, peer, amount: int) -> None:
-    states, _ = read_pair(session, pair)
+    states = read_pair(session, pair)
     mine, theirs = states[node.name], states[peer.name]
     if not (mine.reachable and (mine.demote or 0) >= amount and mine.is_backup_everywhere()
             and theirs.is_master_everywhere() and mine.maintenance):
@@ -186,7 +177,7 @@ def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = Fals
     node = pair.node(node_name)
     peer = pair.peer_of(node_name)
     with _lock(session, pair, f"maintenance exit {pair.name} {node.name}", locked, break_lock):
-        states, _ = read_pair(session, pair)
+        states = read_pair(session, pair)
         mine = states[node.name]
         if not mine.reachable:
             raise RefusedError(f"{pair.name}: {node.name} is unreachable ({mine.reason})")

@@ -12,10 +12,10 @@ from carpctl.core.carp import assess, one_master_each
 from carpctl.errors import FailedError, RemoteError
 from carpctl.facts import parse_syspatch
 from carpctl.facts.parked import Parked
-from carpctl.flows.failover import read_pair
 from carpctl.inventory import Node, Pair
 from carpctl.remote import commands as C
 from carpctl.remote.connection import ConnectionLost
+from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 
 POLL = 1.0                           # seconds between two checks of a rebooting node
@@ -66,13 +66,13 @@ def reboot_node(session: Session, pair: Pair, node: Node, *, timeout: float) -> 
     return f"rebooted: SSH back after {back:.1f}s, CARP settled after {time.monotonic() - started:.1f}s"
 
 
-def _expected_demote(states, parked, node: Node) -> int:
+def _expected_demote(states, node: Node) -> int:
     """What the counter should read once boot is over (maintenance keeps its own)."""
     state = states[node.name]
     if state.maintenance:
         fields = dict(w.partition("=")[::2] for w in state.maintenance.split())
         return int(fields.get("amount", 0) or 0)
-    record: Parked | None = parked.get(node.name)
+    record: Parked | None = state.parked
     if record is not None and record.method == "carpdemote":
         return record.amount
     return 0
@@ -81,9 +81,9 @@ def _expected_demote(states, parked, node: Node) -> int:
 def _wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float, progress) -> None:
     """Boot demotion gone (rc's 128, pfsync's 32), node BACKUP, one MASTER per vhid."""
     while True:
-        states, parked = read_pair(session, pair)
+        states = read_pair(session, pair)
         mine = states[node.name]
-        ok = (mine.reachable and mine.demote == _expected_demote(states, parked, node)
+        ok = (mine.reachable and mine.demote == _expected_demote(states, node)
               and all(c.state != "INIT" for c in mine.carp if c.vhid is not None)
               and one_master_each(states.values()))
         if ok:
@@ -123,7 +123,7 @@ def wait_healthy(session: Session, pair: Pair, *, timeout: float) -> str:
     node is not a finding in the first place."""
     started = time.monotonic()
     while True:
-        states, _ = read_pair(session, pair)
+        states = read_pair(session, pair)
         verdict = assess(pair.name, list(states.values()))
         left = [f for f in verdict.findings if f.code not in EXCUSED]
         if not left:

@@ -17,10 +17,11 @@ from carpctl.core.carp import one_master_each, pair_master, vhid_table
 from carpctl.core.playbook import Playbook, Step
 from carpctl.errors import CarpctlError, FailedError, UndoFailedError, UsageError, error_for
 from carpctl.flows import maintenance
-from carpctl.flows.failover import failover, read_pair
+from carpctl.flows.failover import failover
 from carpctl.flows.node_ops import reboot_node, run_command, syspatch_node, wait_healthy
 from carpctl.inventory import Pair
 from carpctl.runtime.lock import PairLock
+from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 
 
@@ -96,7 +97,7 @@ def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: boo
     with PairLock(session, pair, f"run {playbook.path} {pair.name}", break_stale=break_lock) \
             if not check else _NoLock():
         if master is None:
-            states, _ = read_pair(session, pair)
+            states = read_pair(session, pair)
             master = pair_master(vhid_table(list(states.values())))
             if master is None:
                 raise UsageError(f"{pair.name}: no single MASTER; fix the pair before a "
@@ -150,7 +151,7 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
                                  locked=True).note or ""
     if step.kind == "failover":
         if args.get("value") == "away":
-            states, _ = read_pair(session, pair)
+            states = read_pair(session, pair)
             if not any(c.state == "MASTER" for c in states[node.name].carp):
                 return f"{node.name} is not MASTER: nothing to hand over"
             target = pair.peer_of(node.name).name
@@ -189,7 +190,7 @@ def _stopped(session: Session, pair: Pair, task: Task, cause: BaseException) -> 
     """The error to raise after a failed task, once the pair's safety is checked."""
     reason = "interrupted" if isinstance(cause, KeyboardInterrupt) else str(cause)
     try:
-        states, _ = read_pair(session, pair)
+        states = read_pair(session, pair)
     except CarpctlError as exc:
         return UndoFailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: "
                                f"{reason}; the pair's state is unknown ({exc})")

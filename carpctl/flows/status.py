@@ -6,9 +6,10 @@ import hashlib
 from dataclasses import dataclass
 
 from carpctl.core.carp import Finding, PairVerdict, assess
-from carpctl.errors import RemoteError, UsageError
-from carpctl.facts.state import NodeState, read_state, unreachable
+from carpctl.errors import UsageError
+from carpctl.facts.state import NodeState
 from carpctl.inventory import Pair
+from carpctl.runtime.read import read_node
 from carpctl.runtime.session import Session
 
 
@@ -36,18 +37,12 @@ def expected_hashes(pair: Pair) -> tuple[dict[str, dict[str, str]], list[Finding
     return expected, problems
 
 
-def node_state(session: Session, pair: Pair, node_name: str) -> NodeState:
-    node = pair.node(node_name)
-    try:
-        return read_state(session.connection(node), dests=tuple(f.dest for f in pair.files))
-    except RemoteError as exc:
-        return unreachable(node.name, exc)
-
-
 def status(session: Session, pairs: list[Pair], *, parallel: int = 16) -> list[PairStatus]:
     """Every node of every pair in one round trip each, `parallel` at a time."""
     jobs = [(pair, node.name) for pair in pairs for node in pair.nodes]
-    states = session.parallel(lambda job: node_state(session, *job), jobs, parallel)
+    states = session.parallel(
+        lambda job: read_node(session, job[0].node(job[1]), dests=[f.dest for f in job[0].files]),
+        jobs, parallel)
     by_pair: dict[str, list[NodeState]] = {}
     for (pair, _), state in zip(jobs, states):
         by_pair.setdefault(pair.name, []).append(state)

@@ -8,7 +8,9 @@ they enter (inventory) and quoted here with shlex.quote.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from carpctl.remote import paths
 
 
 @dataclass(frozen=True)
@@ -16,8 +18,9 @@ class Command:
     """One remote command. `privileged` ones get `doas -n` when the node uses doas."""
 
     argv: tuple[str, ...]
-    privileged: bool = False
-    background: bool = False   # detached from the session (nohup ... &), output discarded
+    privileged: bool = field(default=False, kw_only=True)
+    # detached from the session (nohup ... &), output discarded
+    background: bool = field(default=False, kw_only=True)
 
     def line(self, become: str = "none") -> str:
         words = list(self.argv)
@@ -35,7 +38,13 @@ class Command:
 
 
 def cmd(*argv: str | int, privileged: bool = False, background: bool = False) -> Command:
-    return Command(tuple(str(a) for a in argv), privileged, background)
+    return Command(tuple(str(a) for a in argv), privileged=privileged, background=background)
+
+
+def sh(*parts: str) -> Command:
+    """A root shell one-liner (`sh -c`), its parts joined with `&&`: for steps that must
+    happen together in one exec. Every value in `parts` is already quoted."""
+    return Command(("sh", "-c", " && ".join(parts)), privileged=True)
 
 
 # -- facts (read-only) ---------------------------------------------------------------------
@@ -57,18 +66,67 @@ REBOOT = cmd("reboot", privileged=True)
 
 def shell(line: str) -> Command:
     """An operator's own command from a playbook, run by the node's shell (with doas)."""
-    return Command(("sh", "-c", line), True)
+    return Command(("sh", "-c", line), privileged=True)
 
 
 def read_marker(path: str) -> Command:
     return cmd("cat", path)
 
 
+def _write_line(text: str, path: str, *, append: bool = False) -> str:
+    return f"printf '%s\\n' {shlex.quote(text)} {'>>' if append else '>'} {shlex.quote(path)}"
+
+
 def write_marker(path: str, text: str) -> Command:
     """Write a one-line marker file (root-owned, under a directory created if needed)."""
-    directory = shlex.quote(path.rsplit("/", 1)[0] or "/")
-    return Command(("sh", "-c", f"mkdir -p {directory} && "
-                    f"printf '%s\\n' {shlex.quote(text)} > {shlex.quote(path)}"), True)
+    return sh(f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0] or '/')}", _write_line(text, path))
+
+
+def remove_marker(path: str) -> Command:
+    return cmd("rm", "-f", path, privileged=True)
+
+
+# -- the pair lock (carpctl.runtime.lock) ------------------------------------------------------
+def take_lock(owner: str) -> Command:
+    """mkdir is atomic: of two runs, exactly one creates the directory and writes its owner."""
+    return sh(f"mkdir -p {paths.STATE}", f"mkdir {paths.LOCK_DIR}",
+              _write_line(owner, paths.LOCK_OWNER))
+
+
+def release_lock(owner: str) -> Command:
+    """Remove the lock only if it is still this owner's."""
+    return sh(f'test "$(cat {paths.LOCK_OWNER} 2>/dev/null)" = {shlex.quote(owner)}',
+              f"rm -rf {paths.LOCK_DIR}")
+
+
+READ_LOCK_OWNER = cmd("cat", paths.LOCK_OWNER, privileged=True)
+BREAK_LOCK = cmd("rm", "-rf", paths.LOCK_DIR, privileged=True)
+
+
+# -- maintenance mode (carpctl.flows.maintenance) ----------------------------------------------
+READ_RC_LOCAL = cmd("cat", paths.RC_LOCAL, privileged=True)
+
+
+def persist_maintenance(record: str, line: str, *, rc_local_exists: bool) -> Command:
+    """Keep rc.local's original, append the demotion line, write the record, drop a parked
+    record (maintenance replaces it): one round trip."""
+    keep = (f"cp -p {paths.RC_LOCAL} {paths.RC_LOCAL_ORIGINAL}" if rc_local_exists
+            else f"rm -f {paths.RC_LOCAL_ORIGINAL}")
+    return sh(f"mkdir -p {paths.MAINTENANCE_DIR}", keep,
+              _write_line(line, paths.RC_LOCAL, append=True),
+              _write_line(record, paths.MAINTENANCE_FILE), f"rm -f {paths.PARKED_FILE}")
+
+
+def restore_rc_local(*, rc_local_existed: bool) -> Command:
+    """Put rc.local back as it was before maintenance, byte for byte, and forget the record."""
+    put_back = (f"cp -p {paths.RC_LOCAL_ORIGINAL} {paths.RC_LOCAL}" if rc_local_existed
+                else f"rm -f {paths.RC_LOCAL}")
+    return sh(put_back, f"rm -f {paths.MAINTENANCE_FILE} {paths.RC_LOCAL_ORIGINAL}")
+
+
+# -- backup sets (carpctl.core.backups) --------------------------------------------------------
+LIST_BACKUP_SETS = Command(
+    ("sh", "-c", f"cat {paths.BACKUPS}/*/{paths.MANIFEST} 2>/dev/null; true"), privileged=True)
 
 
 def sha256(path: str) -> Command:
@@ -124,11 +182,27 @@ def read_file(path: str) -> Command:
 
 def write_file(path: str, text: str) -> Command:
     """A small text file written in one command (for a doas user SFTP cannot write there)."""
-    return Command(("sh", "-c", f"printf '%s' {shlex.quote(text)} > {shlex.quote(path)}"), True)
+    return sh(f"printf '%s' {shlex.quote(text)} > {shlex.quote(path)}")
 
 
 def touch(path: str) -> Command:
     return cmd("touch", path, privileged=True)
+
+
+def timer_script(owner: str, marker: str, fired: str, timeout: float,
+                 restore: list[Command]) -> str:
+    """A dead-man timer: unless `marker` is removed within `timeout`, claim it (one rename,
+    so a cancel and the timer can never both succeed) and run `restore` as root."""
+    lines = [
+        f"# carpctl commit-confirmed timer of {owner}: unless carpctl removes",
+        f"# {marker} within {timeout:g}s, put back the files of this",
+        "# backup set and reload them.",
+        f"sleep {timeout:g}",
+        f"mv {shlex.quote(marker)} {shlex.quote(fired)} 2>/dev/null || exit 0",
+        *(command.line() for command in restore),
+        f"date >> {shlex.quote(fired)}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def run_detached(script: str) -> Command:
@@ -154,6 +228,5 @@ def relayd_check(path: str) -> Command:
 
 RELAYD_ENABLE = cmd("rcctl", "enable", "relayd", privileged=True)
 # start if not running, else reload: the exit status is the one of the action taken
-RELAYD_START_OR_RELOAD = Command((
-    "sh", "-c", "if rcctl check relayd >/dev/null; then rcctl reload relayd; "
-    "else rcctl start relayd; fi"), True)
+RELAYD_START_OR_RELOAD = sh(
+    "if rcctl check relayd >/dev/null; then rcctl reload relayd; else rcctl start relayd; fi")

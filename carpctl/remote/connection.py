@@ -16,13 +16,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carpctl.errors import RemoteError
 from carpctl.inventory.checks import parse_proxy_jump
 from carpctl.remote import known_hosts
+from carpctl.remote.batch import Result, batch_script, split
 from carpctl.remote.commands import Command
 
 if TYPE_CHECKING:
@@ -36,26 +36,6 @@ RETRYABLE = ("refused", "unreachable", "ssh")  # what a second attempt may cure
 # own, Python's last-resort handler would print those on the user's terminal.
 # carpctl reports the failure itself, in one line (ConnectError).
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one remote command did. `command` is the redacted line that ran."""
-
-    node: str
-    command: str
-    status: int
-    stdout: str
-    stderr: str
-    duration: float
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 0
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
 
 
 Recorder = Callable[[Result], None]
@@ -296,7 +276,7 @@ class NodeConnection:
             return [self.run(commands[0])]
         nonce = random_tokens.token_hex(8)
         become = self.node.become
-        script = _batch_script(commands, become, nonce)
+        script = batch_script(commands, become, nonce)
         with self._lock:
             start = time.monotonic()
             try:
@@ -305,8 +285,8 @@ class NodeConnection:
                 self._cut([c.line(become) for c in commands], lost, start)
                 raise
         elapsed = time.monotonic() - start
-        outs = _split(out.decode("utf-8", "replace"), nonce, len(commands))
-        errs = _split(err.decode("utf-8", "replace"), nonce, len(commands))
+        outs = split(out.decode("utf-8", "replace"), nonce, len(commands))
+        errs = split(err.decode("utf-8", "replace"), nonce, len(commands))
         results = []
         for i, command in enumerate(commands):
             body, code = outs[i]
@@ -371,33 +351,3 @@ def _close_chain(conn) -> None:
         conn.close()
         conn.client.close()
         conn = conn.gateway
-
-
-def _batch_script(commands: Sequence[Command], become: str, nonce: str) -> str:
-    """One shell script: each command, then a marker with its exit status on stdout and a
-    marker on stderr. Each command is on its own line: a background one ends with `&`,
-    which `;` cannot follow. The printf's leading newline puts the marker at the start
-    of a line even after output without a trailing newline; _split takes it off again."""
-    return "\n".join(f"{command.line(become)}\nprintf '\\n@@{nonce} {i} = %d\\n' $?; "
-                     f"printf '\\n@@{nonce} {i} =\\n' >&2" for i, command in enumerate(commands))
-
-
-def _split(text: str, nonce: str, count: int) -> list[tuple[str, int]]:
-    """Cut a batch's stream back into per-command (text, status); -1 if a piece is missing.
-
-    A command's output is everything between the previous command's marker and its own.
-    """
-    pieces: list[tuple[str, int]] = [("", -1)] * count
-    marker = f"@@{nonce} "
-    buffer: list[str] = []
-    for line in text.splitlines(keepends=True):
-        words = line[len(marker):].split() if line.startswith(marker) else []
-        if len(words) in (2, 3) and words[0].isdigit() and words[1] == "=" \
-                and int(words[0]) < count:
-            body = "".join(buffer)
-            status = int(words[2]) if len(words) == 3 else 0
-            pieces[int(words[0])] = (body.removesuffix("\n"), status)
-            buffer = []
-        else:
-            buffer.append(line)
-    return pieces

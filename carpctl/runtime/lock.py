@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import getpass
 import os
-import shlex
 import socket
 import time
 from dataclasses import dataclass
 
 from carpctl.errors import RefusedError, RemoteError
 from carpctl.remote import commands as C
+from carpctl.remote.paths import LOCK_DIR
 from carpctl.runtime.session import Session
 
-LOCK_DIR = "/var/carpctl/lock"
-OWNER = f"{LOCK_DIR}/owner"
 STALE_AFTER = 6 * 3600  # a lock this old belongs to a run that did not clean up
 
 
@@ -70,17 +68,6 @@ class Owner:
         return False
 
 
-def _acquire_command(owner: Owner) -> C.Command:
-    text = (f"mkdir -p {os.path.dirname(LOCK_DIR)} && mkdir {LOCK_DIR} && "
-            f"printf '%s\\n' {shlex.quote(owner.line())} > {OWNER}")
-    return C.Command(("sh", "-c", text), True)
-
-
-def _release_command(owner: Owner) -> C.Command:
-    check = f'test "$(cat {OWNER} 2>/dev/null)" = {shlex.quote(owner.line())}'
-    return C.Command(("sh", "-c", f"{check} && rm -rf {LOCK_DIR}"), True)
-
-
 class PairLock:
     """Held on both nodes of a pair for the life of a `with` block."""
 
@@ -108,7 +95,7 @@ class PairLock:
     def _take(self, node) -> None:
         conn = self.session.connection(node)
         try:
-            result = conn.run(_acquire_command(self.owner))
+            result = conn.run(C.take_lock(self.owner.line()))
         except RemoteError as exc:
             raise RefusedError(f"{self.pair.name}: cannot take the lock on {node.name}: "
                                f"{exc.message.removeprefix(node.name + ': ')}",
@@ -117,9 +104,9 @@ class PairLock:
         if result.ok:
             self.held.append(node)
             return
-        holder = Owner.parse(conn.run(C.cmd("cat", OWNER, privileged=True)).stdout)
+        holder = Owner.parse(conn.run(C.READ_LOCK_OWNER).stdout)
         if holder is not None and holder.is_stale() and self.break_stale:
-            conn.run(C.cmd("rm", "-rf", LOCK_DIR, privileged=True), check=True)
+            conn.run(C.BREAK_LOCK, check=True)
             self.session.out.warn(f"{node.name}: broke a stale lock of {holder.describe()}")
             self._take(node)
             return
@@ -138,7 +125,7 @@ class PairLock:
                                       f"next run will see it as stale (--break-lock)")
                 continue
             try:
-                self.session.connection(node).run(_release_command(self.owner))
+                self.session.connection(node).run(C.release_lock(self.owner.line()))
             except RemoteError as exc:
                 self.session.out.warn(f"{node.name}: could not release the lock ({exc}); "
                                       f"remove {LOCK_DIR} by hand or use --break-lock")

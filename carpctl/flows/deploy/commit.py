@@ -23,16 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from carpctl.core import confirm
-from carpctl.core.backups import (
-    BackupSet,
-    Entry,
-    create_commands,
-    list_command,
-    parse_sets,
-    remove_command,
-    restore_commands,
-    to_prune,
-)
+from carpctl.core.backups import create_commands, remove_command, restore_commands, to_prune
 from carpctl.errors import (
     CarpctlError,
     FailedError,
@@ -42,11 +33,14 @@ from carpctl.errors import (
     UndoFailedError,
 )
 from carpctl.facts import parse_pf_info, parse_relayctl, parse_sha256
-from carpctl.facts.state import NodeState, parse_state, status_commands
+from carpctl.facts.backups import BackupSet, Entry
+from carpctl.facts.state import STATUS, NodeState
 from carpctl.flows.deploy.stage import Candidate, Staged, discard
 from carpctl.inventory import Node, Pair
 from carpctl.remote import commands as C
-from carpctl.remote.connection import NodeConnection, Result
+from carpctl.remote.batch import Result
+from carpctl.remote.connection import NodeConnection
+from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
 
@@ -74,7 +68,7 @@ def apply_commands(files: Iterable[Staged], *, enable_pf: bool = False) -> list[
         commands.append(C.PF_ENABLE)
     if any(f.kind == "relayd" for f in files):
         commands += [C.RELAYD_ENABLE, C.RELAYD_START_OR_RELOAD]
-    return commands + [C.Command(f.apply, True) for f in files if f.kind == "other" and f.apply]
+    return commands + [C.Command(f.apply, privileged=True) for f in files if f.kind == "other" and f.apply]
 
 
 def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str) -> list[C.Command]:
@@ -85,8 +79,7 @@ def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str) -> l
 
 
 def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, run_id: str,
-           command: str, confirm_timeout: float, before: NodeState,
-           sets: list[BackupSet]) -> Committed:
+           command: str, confirm_timeout: float, before: NodeState) -> Committed:
     """The runbook of the module docstring; raises FailedError or UndoFailedError."""
     staged = candidate.staged
     backup = BackupSet(run_id, command, tuple(Entry(s.dest, s.kind, s.old_hash) for s in staged))
@@ -111,26 +104,20 @@ def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, ru
             exc.message.removeprefix(f"{name}: ").removeprefix(f"{node.name}: ")
         _undo(session, name, node, backup, staged, restore, before, armed, deadline, reason)
     session.step("verify", "ok", node=node.name, pair=pair.name)
-    _prune(session, conn, name, sets, backup, pair.deploy.backups_keep)
+    _prune(session, conn, name, list(before.backups or ()), backup, pair.deploy.backups_keep)
     return Committed(node.name, backup.path)
 
 
 # -- before: the lock and what the nodes look like ------------------------------------------
-def read_nodes(session: Session, pair: Pair, what: str
-               ) -> tuple[dict[str, NodeState], dict[str, list[BackupSet]]]:
+def read_nodes(session: Session, pair: Pair, what: str) -> dict[str, NodeState]:
     """Both nodes, one round trip each: CARP roles, sha256 of the live files, pf, relayd,
     and the backup sets kept on them. An unreachable node refuses the `what` (exit 3)."""
-    dests = tuple(spec.dest for spec in pair.files)
-    states, sets = {}, {}
-    for node in pair.nodes:
-        try:
-            results = session.connection(node).batch([*status_commands(dests), list_command()])
-        except RemoteError as exc:
-            raise RefusedError(f"{pair.name}: cannot {what}, {exc.message}",
-                               hint=f"a {what} needs both nodes; nothing changed") from None
-        states[node.name] = parse_state(node.name, results[:-1], dests)
-        sets[node.name] = parse_sets(results[-1].stdout)
-    return states, sets
+    try:
+        return read_pair(session, pair, (*STATUS, "backups"), [spec.dest for spec in pair.files],
+                         strict=True)
+    except RemoteError as exc:
+        raise RefusedError(f"{pair.name}: cannot {what}, {exc.message}",
+                           hint=f"a {what} needs both nodes; nothing changed") from None
 
 
 # -- the steps ------------------------------------------------------------------------------

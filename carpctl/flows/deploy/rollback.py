@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from carpctl.core import backups
 from carpctl.errors import FailedError, RefusedError, UsageError
+from carpctl.facts.backups import BackupSet
 from carpctl.flows.deploy import stage
 from carpctl.flows.deploy.commit import commit, read_nodes
 from carpctl.flows.deploy.plan import rollout_order
@@ -45,11 +46,11 @@ def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str |
     run_id = session.run.id if session.run else backups.new_run_id()
     timeout = pair.deploy.confirm_timeout if confirm_timeout is None else confirm_timeout
     with PairLock(session, pair, f"rollback {pair.name}", break_stale=break_lock):
-        states, sets = read_nodes(session, pair, "roll back")
-        target = choose_run(pair, {n: sets[n] for n in names}, to)
+        states = read_nodes(session, pair, "roll back")
+        target = choose_run(pair, {n: list(states[n].backups or ()) for n in names}, to)
         report = RollbackReport(pair.name, target, {n: NodeReport(n) for n in names})
         order = [n for n in rollout_order(pair, list(states.values()), strict=False) if n in names]
-        candidates = _stage(session, pair, order, target, states, sets, run_id, report)
+        candidates = _stage(session, pair, order, target, states, run_id, report)
         try:
             if not candidates:
                 report.summary = f"{pair.name}: nothing to do, the files of run {target} are live"
@@ -60,7 +61,7 @@ def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str |
                 candidate = candidates.pop(name, None)
                 if candidate is None:
                     continue
-                _commit(session, pair, name, candidate, run_id, timeout, states, sets, report)
+                _commit(session, pair, name, candidate, run_id, timeout, states, report)
         finally:
             for name, candidate in candidates.items():
                 stage.discard(session.connection(pair.node(name)),
@@ -70,7 +71,7 @@ def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str |
     return report
 
 
-def choose_run(pair: Pair, sets: dict[str, list[backups.BackupSet]], to: str | None) -> str:
+def choose_run(pair: Pair, sets: dict[str, list[BackupSet]], to: str | None) -> str:
     """`to` (a run id or its unique end) or the newest deploy set on the chosen nodes."""
     runs = sorted({s.run for node_sets in sets.values() for s in node_sets})
     if to is None:
@@ -88,13 +89,13 @@ def choose_run(pair: Pair, sets: dict[str, list[backups.BackupSet]], to: str | N
     return matches[0]
 
 
-def _stage(session: Session, pair: Pair, order: list[str], run: str, states, sets, run_id: str,
+def _stage(session: Session, pair: Pair, order: list[str], run: str, states, run_id: str,
            report: RollbackReport) -> dict[str, stage.Candidate]:
     """Copy and validate the set's differing files on every chosen node first."""
     candidates: dict[str, stage.Candidate] = {}
     try:
         for name in order:
-            backup = next((s for s in sets[name] if s.run == run), None)
+            backup = next((s for s in states[name].backups or () if s.run == run), None)
             if backup is None:
                 report.nodes[name].state = "no-backup"
                 session.out.note(f"{pair.name}/{name}: run {run} changed nothing here")
@@ -114,13 +115,12 @@ def _stage(session: Session, pair: Pair, order: list[str], run: str, states, set
 
 
 def _commit(session: Session, pair: Pair, name: str, candidate: stage.Candidate, run_id: str,
-            timeout: float, states, sets, report: RollbackReport) -> None:
+            timeout: float, states, report: RollbackReport) -> None:
     node_report = report.nodes[name]
     node_report.state = "failed"
     try:
         done = commit(session, pair, pair.node(name), candidate, run_id=run_id,
-                      command="rollback", confirm_timeout=timeout, before=states[name],
-                      sets=sets[name])
+                      command="rollback", confirm_timeout=timeout, before=states[name])
     except FailedError:
         node_report.state = "restored"
         raise

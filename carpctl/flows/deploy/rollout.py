@@ -137,7 +137,6 @@ class _PairDeploy:
         self.timeout = (pair.deploy.confirm_timeout if options.confirm_timeout is None
                         else options.confirm_timeout)
         self.states: dict[str, NodeState] = {}
-        self.sets: dict[str, list[backups.BackupSet]] = {}
         self.candidates: dict[str, stage.Candidate] = {}
 
     def note(self, text: str) -> None:
@@ -182,7 +181,7 @@ class _PairDeploy:
                         break_stale=self.options.break_lock)
 
     def read(self) -> None:
-        self.states, self.sets = read_nodes(self.session, self.pair, "deploy")
+        self.states = read_nodes(self.session, self.pair, "deploy")
         self.report.master = pair_master(vhid_table(list(self.states.values())))
 
     def record_plan(self, plans: dict[str, NodePlan]) -> None:
@@ -253,7 +252,7 @@ class _PairDeploy:
         try:
             done = commit(self.session, self.pair, self.pair.node(name), candidate,
                           run_id=self.run_id, command="deploy", confirm_timeout=self.timeout,
-                          before=self.states[name], sets=self.sets[name])
+                          before=self.states[name])
         except FailedError:
             report.state = "restored"
             raise

@@ -22,13 +22,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from carpctl.core.backups import BackupSet, beside
+from carpctl.core.backups import beside
 from carpctl.errors import FailedError, RemoteError
 from carpctl.facts import parse_pf_errors
+from carpctl.facts.backups import BackupSet
 from carpctl.flows.deploy.plan import FileChange
 from carpctl.inventory import FileSpec, Node, Pair
 from carpctl.remote import commands as C
-from carpctl.remote.connection import NodeConnection, Result
+from carpctl.remote.batch import Result
+from carpctl.remote.connection import NodeConnection
 from carpctl.render.lines import origin
 from carpctl.runtime.session import Session
 

@@ -1,0 +1,64 @@
+"""Several commands in one round trip, each keeping its own output and exit status.
+
+The commands run one after another in one shell script; after each, a marker line
+carrying a random nonce and the command's exit status goes to stdout and another to
+stderr, so the streams can be cut back into per-command results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from carpctl.remote.commands import Command
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one remote command did. `command` is the redacted line that ran."""
+
+    node: str
+    command: str
+    status: int
+    stdout: str
+    stderr: str
+    duration: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+
+def batch_script(commands: Sequence[Command], become: str, nonce: str) -> str:
+    """One shell script: each command, then a marker with its exit status on stdout and a
+    marker on stderr. Each command is on its own line: a background one ends with `&`,
+    which `;` cannot follow. The printf's leading newline puts the marker at the start
+    of a line even after output without a trailing newline; split takes it off again."""
+    return "\n".join(f"{command.line(become)}\nprintf '\\n@@{nonce} {i} = %d\\n' $?; "
+                     f"printf '\\n@@{nonce} {i} =\\n' >&2" for i, command in enumerate(commands))
+
+
+def split(text: str, nonce: str, count: int) -> list[tuple[str, int]]:
+    """Cut a batch's stream back into per-command (text, status); -1 if a piece is missing.
+
+    A command's output is everything between the previous command's marker and its own.
+    """
+    pieces: list[tuple[str, int]] = [("", -1)] * count
+    marker = f"@@{nonce} "
+    buffer: list[str] = []
+    for line in text.splitlines(keepends=True):
+        words = line[len(marker):].split() if line.startswith(marker) else []
+        if len(words) in (2, 3) and words[0].isdigit() and words[1] == "=" \
+                and int(words[0]) < count:
+            body = "".join(buffer)
+            status = int(words[2]) if len(words) == 3 else 0
+            pieces[int(words[0])] = (body.removesuffix("\n"), status)
+            buffer = []
+        else:
+            buffer.append(line)
+    return pieces
