@@ -30,7 +30,7 @@ def _run(lab: Lab, options: DeployOptions, parallel: int = 10) -> tuple[float, i
     """(seconds, exec round trips, worst exit code) of one deploy of every pair."""
     before = _exec_count(lab)
     quiet = Output(stream=io.StringIO(), err=io.StringIO())
-    with Session(load_inventory(lab.inventory), out=quiet) as session:
+    with Session(load_inventory(lab.inventory), report=quiet) as session:
         start = time.monotonic()
         reports = deploy(session, list(session.inventory.pairs.values()), options,
                          parallel=parallel)

@@ -257,10 +257,10 @@ def test_a_stale_lock_is_reported_and_broken_only_when_asked(lab, session):
 
 
 def test_an_undo_that_cannot_reach_the_node_exits_4_and_prints_the_fix(lab, session, monkeypatch):
-    import carpctl.flows.failover as flow
+    import carpctl.runtime.undo as undo
     from carpctl.errors import UndoFailedError
 
-    monkeypatch.setattr(flow, "UNDO_GRACE", 1.0)
+    monkeypatch.setattr(undo, "UNDO_GRACE", 1.0)
     inventory = session.inventory
     pair = dataclasses.replace(inventory.pair(), nodes=tuple(
         dataclasses.replace(n, connect_timeout=0.5) for n in inventory.pair().nodes))

@@ -10,6 +10,7 @@ from carpctl.cli import main
 from carpctl.core.playbook import PlaybookError, load_playbook
 from carpctl.errors import FailedError
 from carpctl.flows.playbook import plan, run_playbook
+from carpctl.runtime.session import Session
 
 SHIPPED = Path(__file__).resolve().parent.parent / "playbooks"
 
@@ -129,10 +130,10 @@ def test_a_declined_confirmation_stops_the_run(lab, session, tmp_path):
         run_playbook(session, book, session.inventory.pair())
 
 
-def test_the_deploy_handoff_playbook_deploys_and_ends_with_master_back(lab, session):
+def test_the_deploy_handoff_playbook_deploys_and_ends_with_master_back(lab, inventory):
     book = load_playbook(SHIPPED / "deploy-handoff.yml")
-    session.assume_yes = True
-    result = run_playbook(session, book, session.inventory.pair())
+    with Session(inventory, confirm=True) as session:   # yes to its confirm step
+        result = run_playbook(session, book, inventory.pair())
     assert len(result.done) == len(result.tasks)
     assert lab.masters("pair1") == {1: ["fw1"], 2: ["fw1"]}
     for node in ("fw1", "fw2"):

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from carpctl import __version__
-from carpctl.errors import EXIT_FAILED, CarpctlError
+from carpctl.errors import EXIT_FAILED, CarpctlError, outcome
 
 EPILOG = """exit codes: 0 done; 1 failed (and undone); 2 bad usage or inventory;
 3 refused by a preflight check, nothing changed; 4 failed and could not be fully
@@ -194,20 +194,15 @@ def _dispatch(args: argparse.Namespace, out) -> int:
 
         handler = importlib.import_module(f"carpctl.cli.{args.command}")
         return handler.run(args, out)
-    except CarpctlError as exc:
-        for line in exc.message.splitlines():  # several inventory mistakes: one line each
-            out.error(line)
-        if exc.hint:
-            out.note(exc.hint)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        out.error("interrupted")
-        return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_FAILED
-    except Exception as exc:  # a bug: one line for the user, the traceback on request
-        if os.environ.get("CARPCTL_DEBUG"):
+    except (Exception, KeyboardInterrupt) as exc:  # a bug: one line, the traceback on request
+        if not isinstance(exc, (CarpctlError, KeyboardInterrupt)) \
+                and os.environ.get("CARPCTL_DEBUG"):
             raise
-        out.error(f"internal error ({type(exc).__name__}: {exc}); this is a bug in carpctl. "
-                  f"Rerun with CARPCTL_DEBUG=1 to see the traceback.")
-        return EXIT_FAILED
+        code, message = outcome(exc)
+        for line in message.splitlines():  # several inventory mistakes: one line each
+            out.error(line)
+        if isinstance(exc, CarpctlError) and exc.hint:
+            out.note(exc.hint)
+        return code

@@ -16,10 +16,20 @@ def open_session(args: Namespace, out: Output, command: str, pairs: list[str] | 
     from carpctl.runtime.session import Session
 
     inventory = load_inventory(args.inventory)
-    session = Session(inventory, out=out, history=History() if journal else None,
-                      accept_new_host_keys=args.accept_new_host_keys, assume_yes=args.yes)
+    session = Session(inventory, report=out, history=History() if journal else None,
+                      accept_new_host_keys=args.accept_new_host_keys,
+                      confirm=True if args.yes else terminal_question(out))
     session.begin(command, pairs or [])
     return session
+
+
+def terminal_question(out: Output):
+    """Ask on the terminal (a `y` or `yes` is yes); without one, every answer is no."""
+    def ask(question: str) -> bool:
+        if not out.interactive:
+            return False
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    return ask
 
 
 def can_confirm(args: Namespace, out: Output, what: str) -> None:

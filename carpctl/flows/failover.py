@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from carpctl.core.carp import one_master_each, seconds
@@ -23,13 +22,13 @@ from carpctl.facts.state import CARP, NodeState
 from carpctl.inventory import Pair
 from carpctl.remote import commands as C
 from carpctl.remote.paths import PARKED_FILE
-from carpctl.runtime.lock import PairLock
 from carpctl.runtime.read import read_pair
+from carpctl.runtime.report import Progress
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
+from carpctl.runtime.undo import Changes
 
 POLL = 0.1          # seconds between two reads of both nodes while waiting
-UNDO_GRACE = 15.0   # how long the undo keeps trying to reach a node that dropped
 
 
 @dataclass(frozen=True)
@@ -104,12 +103,12 @@ def _handed_over(plan: Plan) -> Callable[[dict[str, NodeState]], bool]:
 # -- the flow -----------------------------------------------------------------------------------
 def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | None = None,
              timeout: float | None = None, keep_demoted: bool = False, force: bool = False,
-             locked: bool = False, break_lock: bool = False,
+             break_lock: bool = False,
              confirm: Callable[[Plan], bool] | None = None) -> FailoverReport:
     """Hand MASTER to `to` ("peer" or a node); see the module docstring for the runbook.
 
-    `locked`: the caller already holds the pair's lock. `confirm(plan)` is asked
-    after the checks and before the first change; False refuses (nothing changed).
+    `confirm(plan)` is asked after the checks and before the first change; False
+    refuses (nothing changed).
     """
     started = time.monotonic()
     settings = pair.failover
@@ -117,10 +116,7 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
     timeout = settings.timeout if timeout is None else timeout
     if to != "peer":
         pair.node(to)   # an unknown node is a usage error before any node is contacted
-    lock = nullcontext() if locked else PairLock(
-        session, pair, f"failover {pair.name} --to {to}", break_stale=break_lock)
-    lock.__enter__()
-    try:
+    with session.lock(pair, f"failover {pair.name} --to {to}", break_stale=break_lock):
         before = read_pair(session, pair)
         plan = preflight(pair, before, to=to, method=method, force=force, settings=settings)
         session.step("preflight", "ok", source=plan.source, target=plan.target, method=method)
@@ -130,26 +126,26 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
         if confirm is not None and not confirm(plan):
             raise RefusedError(f"{pair.name}: failover not confirmed; nothing changed")
         return _hand_over(session, pair, plan, before, timeout, keep_demoted, started)
-    finally:
-        lock.__exit__(None, None, None)
 
 
 def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState],
                timeout: float, keep_demoted: bool, started: float) -> FailoverReport:
     source, target = pair.node(plan.source), pair.node(plan.target)
-    changed: list[str] = []          # what to undo, in order: "unpark", "demote"
+    changes = Changes()
     try:
-        with session.out.status(f"{pair.name}: handing MASTER from {source.name} to "
-                                f"{target.name}") as progress:
-            # a change counts as made once it is sent: an interrupt or a lost connection
-            # before the answer must still undo it (undoing an unapplied one is harmless)
+        with session.report.status(f"{pair.name}: handing MASTER from {source.name} to "
+                                   f"{target.name}") as progress:
             if plan.unpark is not None:
-                changed.append("unpark")
+                changes.made("unpark", target, _repark_commands(plan.unpark),
+                             f"{target.name}'s parked demotion was undone; to re-park, on "
+                             f"{target.name}: {_shown(_repark_commands(plan.unpark))}")
                 session.connection(target).batch(unpark_commands(plan.unpark))
                 session.step("unpark", "ok", node=target.name, was=plan.unpark.line())
             demoted_at = time.monotonic()
             if not plan.unpark_is_enough:
-                changed.append("demote")
+                changes.made("demote", source, restore_commands(plan),
+                             f"{source.name} is still demoted ({plan.method}); fix on "
+                             f"{source.name}: {_shown(restore_commands(plan))}")
                 session.connection(source).batch(demote_commands(plan))
                 session.step("demote", "ok", node=source.name, method=plan.method,
                              originals=plan.originals, amount=plan.amount)
@@ -159,18 +155,19 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
             session.step("handover", "ok", node=target.name, seconds=round(handover, 3))
             restored, parked_note, after = _restore_or_park(
                 session, pair, plan, after, bool(before[plan.source].preempt), keep_demoted,
-                progress, changed)
+                progress, changes)
     except BaseException as exc:
-        raise _undo(session, pair, plan, before, changed, exc) from None
+        raise _undo(session, pair, plan, before, changes, exc) from None
     return FailoverReport(pair.name, source.name, target.name, plan.method, False, handover,
                           time.monotonic() - started, restored, parked_note,
                           plan.unpark_is_enough, before, after)
 
 
 def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, NodeState],
-                     source_preempt: bool, keep_demoted: bool, progress, changed: list[str]):
+                     source_preempt: bool, keep_demoted: bool, progress: Progress,
+                     changes: Changes) -> tuple[bool, str | None, dict[str, NodeState]]:
     """Put the source's values back unless that would pull MASTER back: then park it."""
-    if "demote" not in changed:
+    if "demote" not in changes:
         return True, None, after
     source = pair.node(plan.source)
     back = restore_pulls_back(plan, after[plan.source], after[plan.target],
@@ -178,7 +175,7 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
     if keep_demoted or back:
         record = park_record(plan)
         session.connection(source).run(C.write_marker(PARKED_FILE, record.line()), check=True)
-        changed.remove("demote")
+        changes.settled("demote")
         why = ("as asked (--keep-demoted)" if keep_demoted else
                f"restoring it would pull MASTER back on vhid {', '.join(map(str, back))} "
                f"({source.name} has preempt on and a faster advertisement interval)")
@@ -187,7 +184,7 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
                 f"To hand MASTER back: carpctl failover {pair.name} --to {source.name}")
         return False, note, after
     session.connection(source).batch(restore_commands(plan))
-    changed.remove("demote")
+    changes.settled("demote")
     session.step("restore", "ok", node=source.name, originals=plan.originals)
     settle = max(pair.failover.settle, 0.0)
     deadline = time.monotonic() + settle
@@ -202,30 +199,24 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
 
 
 def _undo(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState],
-          changed: list[str], cause: BaseException) -> BaseException:
+          changes: Changes, cause: BaseException) -> BaseException:
     """Put back what this run changed, wait for one MASTER per vhid; the error to raise."""
     reason = ("interrupted" if isinstance(cause, KeyboardInterrupt) else
               str(cause) or type(cause).__name__)
-    if not changed:
+    if not changes:
         if isinstance(cause, (FailedError, RefusedError, UndoFailedError)):
             return cause
         return FailedError(f"{pair.name}: failover to {plan.target} failed ({reason}); "
                            f"nothing was changed")
-    left: list[str] = []
-    with shielded(session.out):
-        for what in reversed(changed):
-            node = pair.node(plan.source if what == "demote" else plan.target)
-            commands = (restore_commands(plan) if what == "demote" else
-                        _repark_commands(plan.unpark))
-            if not _retrying(session, node, commands):
-                left.append(_leftover(pair, plan, what))
+    with shielded(session.report):
+        left = changes.undo(session)
         session.step("undo", "failed" if left else "ok", reason=reason, left=left)
         if left:
             return UndoFailedError(f"{pair.name}: failover failed ({reason}) and could not be "
                                    f"undone: " + "; ".join(left))
         try:
-            states = wait_until(session, pair, lambda s: one_master_each(s.values()), _settle_time(before),
-                                "waiting for one MASTER per vhid")
+            states = wait_until(session, pair, lambda s: one_master_each(s.values()),
+                                _settle_time(before), "waiting for one MASTER per vhid")
             state = _describe(states)
         except (TimeoutError, RemoteError) as exc:
             state = f"unknown ({exc})"
@@ -239,26 +230,8 @@ def _repark_commands(parked: Parked) -> list[C.Command]:
     return [*redo, C.write_marker(PARKED_FILE, parked.line())]
 
 
-def _retrying(session: Session, node, commands: list[C.Command]) -> bool:
-    """Run the undo, reconnecting for a while if the connection dropped."""
-    deadline = time.monotonic() + UNDO_GRACE
-    while True:
-        try:
-            results = session.connection(node).batch(commands)
-            session.lost.discard((node.pair, node.name))   # reached again
-            return all(r.ok for r in results)
-        except RemoteError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.5)
-
-
-def _leftover(pair: Pair, plan: Plan, what: str) -> str:
-    if what == "demote":
-        fix = "; ".join(str(c) for c in restore_commands(plan))
-        return f"{plan.source} is still demoted ({plan.method}); fix on {plan.source}: {fix}"
-    fix = "; ".join(str(c) for c in _repark_commands(plan.unpark))
-    return f"{plan.target}'s parked demotion was undone; to re-park, on {plan.target}: {fix}"
+def _shown(commands: list[C.Command]) -> str:
+    return "; ".join(str(c) for c in commands)
 
 
 def _settle_time(before: dict[str, NodeState]) -> float:

@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from carpctl.core.carp import moves_to
-from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
+from carpctl.errors import FailedError, RefusedError, UndoFailedError
 from carpctl.facts.parked import Parked
 from carpctl.facts.state import NodeState
 from carpctl.flows.failover import failover
-from carpctl.inventory import Pair
+from carpctl.inventory import Node, Pair
 from carpctl.remote import commands as C
 from carpctl.remote.paths import PARKED_FILE, RC_LOCAL
-from carpctl.runtime.lock import PairLock
 from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
+from carpctl.runtime.undo import Changes
 
 LINE = "ifconfig -g carp carpdemote {n}  # carpctl maintenance: undo with `carpctl maintenance exit`"
 
@@ -88,17 +87,12 @@ def _rc_local(session: Session, node) -> tuple[str | None, bytes | None]:
     return hashlib.sha256(data).hexdigest(), data
 
 
-def _lock(session: Session, pair: Pair, what: str, locked: bool, break_lock: bool):
-    return nullcontext() if locked else PairLock(session, pair, what, break_stale=break_lock)
-
-
-def enter(session: Session, pair: Pair, node_name: str, *, locked: bool = False,
+def enter(session: Session, pair: Pair, node_name: str, *,
           break_lock: bool = False) -> MaintenanceReport:
-    """`locked`: the caller (a playbook) already holds the pair's lock."""
     node = pair.node(node_name)
     peer = pair.peer_of(node_name)
     amount = pair.failover.demote
-    with _lock(session, pair, f"maintenance enter {pair.name} {node.name}", locked, break_lock):
+    with session.lock(pair, f"maintenance enter {pair.name} {node.name}", break_stale=break_lock):
         states = read_pair(session, pair)
         mine = states[node.name]
         if mine.reachable and mine.maintenance:
@@ -116,19 +110,22 @@ def enter(session: Session, pair: Pair, node_name: str, *, locked: bool = False,
             raise RefusedError(f"{pair.name}: {peer.name} is not MASTER on every vhid; fix the "
                                f"pair first (carpctl status)")
         if handed_over:  # the failover flow checks, waits and undoes itself on failure
-            failover(session, pair, to=peer.name, method="carpdemote", keep_demoted=True,
-                     locked=True)
+            failover(session, pair, to=peer.name, method="carpdemote", keep_demoted=True)
         record = Record(session.run.id if session.run else "-", time.time(), amount, sha)
-        changed: list[str] = ["demote"] if handed_over else []
+        changes = Changes()
+        undemote = [C.carpdemote(-amount)]
+        left = f"check {RC_LOCAL} and `ifconfig -g carp` on {node.name}"
+        if handed_over:   # the failover left it demoted on purpose
+            changes.made("demote", node, undemote, left)
         try:
             if not handed_over:
-                changed.append("demote")        # counts once sent (see failover)
+                changes.made("demote", node, undemote, left)   # counts once sent
                 session.connection(node).run(C.carpdemote(amount), check=True)
-            changed.append("persist")
+            changes.made("persist", node, [_restore_rc_local(record)], left)
             session.connection(node).run(_persist(record), check=True)
             _verify_entered(session, pair, node, peer, amount)
         except BaseException as exc:
-            raise _undo_enter(session, node, record, changed, exc) from None
+            raise _undo_enter(session, node, changes, exc) from None
         session.step("maintenance-enter", "ok", node=node.name, record=record.line())
         return MaintenanceReport(pair.name, node.name, "enter", True, handed_over,
                                  f"{node.name} is demoted by {amount} now and at every boot "
@@ -154,29 +151,23 @@ def _verify_entered(session: Session, pair: Pair, node, peer, amount: int) -> No
                           f"maintenance")
 
 
-def _undo_enter(session: Session, node, record: Record, changed: list[str],
+def _undo_enter(session: Session, node: Node, changes: Changes,
                 cause: BaseException) -> Exception:
     """Put rc.local and the counter back as far as they were changed; the error to raise."""
     reason = "interrupted" if isinstance(cause, KeyboardInterrupt) else str(cause)
-    with shielded(session.out):
-        try:
-            conn = session.connection(node)
-            if "persist" in changed:
-                conn.run(_restore_rc_local(record), check=True)
-            if "demote" in changed:
-                conn.run(C.carpdemote(-record.amount), check=True)
-        except RemoteError as exc:
-            return UndoFailedError(f"{node.name}: maintenance enter failed ({reason}) and its "
-                                   f"undo failed too ({exc}); check {RC_LOCAL} and "
-                                   f"`ifconfig -g carp` on {node.name}")
+    with shielded(session.report):
+        left = changes.undo(session)
+    if left:
+        return UndoFailedError(f"{node.name}: maintenance enter failed ({reason}) and its "
+                               f"undo failed too; {left[0]}")
     return FailedError(f"{node.name}: maintenance enter failed ({reason}); undone")
 
 
 def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = False,
-          locked: bool = False, break_lock: bool = False) -> MaintenanceReport:
+          break_lock: bool = False) -> MaintenanceReport:
     node = pair.node(node_name)
     peer = pair.peer_of(node_name)
-    with _lock(session, pair, f"maintenance exit {pair.name} {node.name}", locked, break_lock):
+    with session.lock(pair, f"maintenance exit {pair.name} {node.name}", break_stale=break_lock):
         states = read_pair(session, pair)
         mine = states[node.name]
         if not mine.reachable:
@@ -202,7 +193,7 @@ def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = Fals
         session.step("maintenance-exit", "ok", node=node.name, record=record.line())
         note = None
         if failback:
-            failover(session, pair, to=node.name, locked=True)
+            failover(session, pair, to=node.name)
         elif pulls_back:
             note = (f"{node.name} left maintenance but stays demoted at runtime (by {amount}) "
                     f"so MASTER stays on {peer.name}; hand it back with: carpctl failover "

@@ -52,7 +52,7 @@ def reboot_node(session: Session, pair: Pair, node: Node, *, timeout: float) -> 
         pass  # reboot cuts the session: expected
     session.connection(node).close()
     deadline = started + timeout
-    with session.out.status(f"{node.name}: rebooting") as progress:
+    with session.report.status(f"{node.name}: rebooting") as progress:
         while True:
             booted = _boottime(session, node)
             if booted is not None and booted != before:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from carpctl.core.carp import one_master_each, pair_master, vhid_table
@@ -20,7 +21,6 @@ from carpctl.flows import maintenance
 from carpctl.flows.failover import failover
 from carpctl.flows.node_ops import reboot_node, run_command, syspatch_node, wait_healthy
 from carpctl.inventory import Pair
-from carpctl.runtime.lock import PairLock
 from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 
@@ -94,8 +94,8 @@ def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: boo
                  break_lock: bool = False,
                  on_task: Callable[[Task, int, str], None] | None = None) -> PairRun:
     """Run (or with `check` only plan) the playbook on one pair."""
-    with PairLock(session, pair, f"run {playbook.path} {pair.name}", break_stale=break_lock) \
-            if not check else _NoLock():
+    with nullcontext() if check else session.lock(pair, f"run {playbook.path} {pair.name}",
+                                                  break_stale=break_lock):
         if master is None:
             states = read_pair(session, pair)
             master = pair_master(vhid_table(list(states.values())))
@@ -127,14 +127,6 @@ def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: boo
         return PairRun(pair.name, master, tuple(tasks), tuple(sorted(done)))
 
 
-class _NoLock:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-
 def _report(on_task, task: Task, total: int, text: str) -> None:
     if on_task is not None:
         on_task(task, total, text)
@@ -146,9 +138,9 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
     node = pair.node(task.node) if task.node else None
     if step.kind == "maintenance":
         if args["value"] == "enter":
-            return maintenance.enter(session, pair, node.name, locked=True).note or ""
-        return maintenance.exit_(session, pair, node.name, failback=args.get("failback", False),
-                                 locked=True).note or ""
+            return maintenance.enter(session, pair, node.name).note or ""
+        failback = args.get("failback", False)
+        return maintenance.exit_(session, pair, node.name, failback=failback).note or ""
     if step.kind == "failover":
         if args.get("value") == "away":
             states = read_pair(session, pair)
@@ -157,7 +149,7 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
             target = pair.peer_of(node.name).name
         else:
             target = master if args.get("value") == "back" else _resolve(pair, master, args["to"])
-        report = failover(session, pair, to=target, method=args.get("method"), locked=True)
+        report = failover(session, pair, to=target, method=args.get("method"))
         return "already MASTER" if report.already else report.parked or \
             f"MASTER on {report.target} after {report.handover:.1f}s"
     if step.kind == "run":
@@ -178,7 +170,7 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
     if step.kind == "deploy":
         from carpctl.flows.deploy import DeployOptions, deploy_pair
 
-        options = DeployOptions(only=tuple(args["only"]), handoff=args["handoff"], locked=True)
+        options = DeployOptions(only=tuple(args["only"]), handoff=args["handoff"])
         report = deploy_pair(session, pair, options, session.run.id if session.run else None)
         if report.exit_code:
             raise error_for(report.exit_code, report.summary)

@@ -7,7 +7,8 @@ stderr, so the streams can be cut back into per-command results.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from carpctl.remote.commands import Command
@@ -32,6 +33,21 @@ class Result:
     def output(self) -> str:
         return self.stdout + self.stderr
 
+
+
+def new_nonce() -> str:
+    """The markers' random part: a command's own output cannot forge a marker."""
+    return secrets.token_hex(8)
+
+
+def results(node: str, commands: Sequence[Command], become: str, nonce: str, stdout: str,
+            stderr: str, elapsed: float, shown: Callable[[str], str] = str) -> list[Result]:
+    """A batch script's two streams cut back into one Result per command; `shown` turns a
+    command line into the text kept in the Result (redaction)."""
+    outs = split(stdout, nonce, len(commands))
+    errs = split(stderr, nonce, len(commands))
+    return [Result(node, shown(command.line(become)), outs[i][1], outs[i][0], errs[i][0],
+                   elapsed / len(commands)) for i, command in enumerate(commands)]
 
 
 def batch_script(commands: Sequence[Command], become: str, nonce: str) -> str:

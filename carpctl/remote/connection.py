@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets as random_tokens
 import socket
 import threading
 import time
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 from carpctl.errors import RemoteError
 from carpctl.inventory.checks import parse_proxy_jump
 from carpctl.remote import known_hosts
-from carpctl.remote.batch import Result, batch_script, split
+from carpctl.remote.batch import Result, batch_script, new_nonce, results
 from carpctl.remote.commands import Command
 
 if TYPE_CHECKING:
@@ -197,6 +196,18 @@ class NodeConnection:
                                 reason="unreachable")
         return None
 
+    def fabric_connection(self):
+        """The open fabric Connection under this one (carpctl.fabric hands it to users)."""
+        self.open()
+        return self._conn
+
+    def adopt(self, connection) -> None:
+        """Run over a fabric Connection the caller opened (and keeps owning: close() of a
+        session closes it too, like its own)."""
+        with self._lock:
+            self.close()
+            self._conn = connection
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -274,7 +285,7 @@ class NodeConnection:
         """Run several commands in one round trip; each keeps its own output and status."""
         if len(commands) == 1:
             return [self.run(commands[0])]
-        nonce = random_tokens.token_hex(8)
+        nonce = new_nonce()
         become = self.node.become
         script = batch_script(commands, become, nonce)
         with self._lock:
@@ -284,17 +295,11 @@ class NodeConnection:
             except ConnectionLost as lost:
                 self._cut([c.line(become) for c in commands], lost, start)
                 raise
-        elapsed = time.monotonic() - start
-        outs = split(out.decode("utf-8", "replace"), nonce, len(commands))
-        errs = split(err.decode("utf-8", "replace"), nonce, len(commands))
-        results = []
-        for i, command in enumerate(commands):
-            body, code = outs[i]
-            results.append(Result(self.node.name, self._redact(command.line(become)),
-                                  code, body, errs[i][0], elapsed / len(commands)))
-        for result in results:
+        done = results(self.node.name, commands, become, nonce, out.decode("utf-8", "replace"),
+                       err.decode("utf-8", "replace"), time.monotonic() - start, self._redact)
+        for result in done:
             self._record(result)
-        return results
+        return done
 
     def _record(self, result: Result) -> None:
         if self._recorder is not None:

@@ -13,11 +13,15 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from carpctl.errors import RefusedError, RemoteError
 from carpctl.remote import commands as C
 from carpctl.remote.paths import LOCK_DIR
-from carpctl.runtime.session import Session
+
+if TYPE_CHECKING:
+    from carpctl.inventory import Node, Pair
+    from carpctl.runtime.session import Session
 
 STALE_AFTER = 6 * 3600  # a lock this old belongs to a run that did not clean up
 
@@ -69,16 +73,17 @@ class Owner:
 
 
 class PairLock:
-    """Held on both nodes of a pair for the life of a `with` block."""
+    """Held on both nodes of a pair for the life of a `with` block; flows take it through
+    the re-entrant Session.lock()."""
 
-    def __init__(self, session: Session, pair, command: str, *, break_stale: bool = False):
+    def __init__(self, session: Session, pair: Pair, command: str, *, break_stale: bool = False):
         self.session = session
         self.pair = pair
         self.break_stale = break_stale
         run = session.run.id if session.run else "-"
         self.owner = Owner(run, getpass.getuser(), socket.gethostname(), os.getpid(),
                            time.time(), session.redact(command).replace("\n", " "))
-        self.held: list = []
+        self.held: list[Node] = []
 
     def __enter__(self) -> PairLock:
         try:
@@ -92,7 +97,7 @@ class PairLock:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
-    def _take(self, node) -> None:
+    def _take(self, node: Node) -> None:
         conn = self.session.connection(node)
         try:
             result = conn.run(C.take_lock(self.owner.line()))
@@ -107,7 +112,7 @@ class PairLock:
         holder = Owner.parse(conn.run(C.READ_LOCK_OWNER).stdout)
         if holder is not None and holder.is_stale() and self.break_stale:
             conn.run(C.BREAK_LOCK, check=True)
-            self.session.out.warn(f"{node.name}: broke a stale lock of {holder.describe()}")
+            self.session.report.warn(f"{node.name}: broke a stale lock of {holder.describe()}")
             self._take(node)
             return
         if holder is None:
@@ -121,12 +126,12 @@ class PairLock:
         """Give the lock back on every node where it is held (best effort, never raises)."""
         for node in reversed(self.held):
             if self.session.is_lost(node):
-                self.session.out.warn(f"{node.name}: unreachable, lock {LOCK_DIR} left there; the "
+                self.session.report.warn(f"{node.name}: unreachable, lock {LOCK_DIR} left there; the "
                                       f"next run will see it as stale (--break-lock)")
                 continue
             try:
                 self.session.connection(node).run(C.release_lock(self.owner.line()))
             except RemoteError as exc:
-                self.session.out.warn(f"{node.name}: could not release the lock ({exc}); "
+                self.session.report.warn(f"{node.name}: could not release the lock ({exc}); "
                                       f"remove {LOCK_DIR} by hand or use --break-lock")
         self.held.clear()

@@ -1,42 +1,51 @@
-"""What one carpctl run shares: the inventory, the journal, connections, output.
+"""What one carpctl run shares: the inventory, the journal, connections, locks, reporting.
 
 Flows take a Session instead of globals, so a Python caller can run them with
-its own inventory and without a terminal, and tests can inspect the journal.
+its own inventory and without a terminal (silently, unless it passes a reporter),
+and tests can inspect the journal.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from carpctl.cli.output import Output
-from carpctl.errors import EXIT_FAILED, CarpctlError
+from carpctl.errors import outcome
 from carpctl.inventory.secrets import redact
 from carpctl.remote.connection import NodeConnection
+from carpctl.runtime.report import Reporter, Silent
 
 if TYPE_CHECKING:
-    from carpctl.inventory import Inventory, Node
+    from carpctl.inventory import Inventory, Node, Pair
     from carpctl.runtime.history import History, Run
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
+Confirm = Callable[[str], bool]
+
+
 class Session:
-    def __init__(self, inventory: Inventory, *, out: Output | None = None,
+    """`confirm` answers a question before a disruptive step: True/False for every question,
+    or a function of the question (the CLI asks on the terminal)."""
+
+    def __init__(self, inventory: Inventory, *, report: Reporter | None = None,
                  history: History | None = None, accept_new_host_keys: bool = False,
-                 assume_yes: bool = False):
+                 confirm: bool | Confirm = False):
         self.inventory = inventory
-        self.out = out or Output()
+        self.report: Reporter = report or Silent()
         self.history = history
         self.run: Run | None = None
         self.accept_new_host_keys = accept_new_host_keys
-        self.assume_yes = assume_yes
+        self._confirm = confirm
         self._secrets = inventory.secrets
         self._connections: dict[tuple[str, str], NodeConnection] = {}
         self._lock = threading.Lock()
+        self._locked: set[str] = set()            # pairs whose lock this run holds
         self.lost: set[tuple[str, str]] = set()   # nodes that dropped out during this run
 
     def redact(self, text: str) -> str:
@@ -94,16 +103,29 @@ class Session:
         """Close connections; a run an error ended is journaled with that error's exit code."""
         try:
             if exc is not None and self.run is not None and not self.run.finished:
-                if isinstance(exc, CarpctlError):
-                    self.finish(exc.exit_code, exc.message)
-                elif isinstance(exc, KeyboardInterrupt):
-                    self.finish(EXIT_FAILED, "interrupted")
-                elif isinstance(exc, BrokenPipeError):
-                    self.finish(EXIT_FAILED, "output closed before the report was printed")
-                else:
-                    self.finish(EXIT_FAILED, f"internal error ({type(exc).__name__}: {exc})")
+                self.finish(*outcome(exc))
         finally:
             self.close()
+
+    # -- the pair lock -----------------------------------------------------------------------
+    @contextmanager
+    def lock(self, pair: Pair, what: str, *, break_stale: bool = False) -> Iterator[None]:
+        """Hold the pair's lock on both nodes for the block (carpctl.runtime.lock).
+
+        Re-entrant: a flow run by another flow that holds the lock (a playbook's failover,
+        a deploy's hand-off) goes on under it instead of taking it again.
+        """
+        if pair.name in self._locked:
+            yield
+            return
+        from carpctl.runtime.lock import PairLock
+
+        with PairLock(self, pair, what, break_stale=break_stale):
+            self._locked.add(pair.name)
+            try:
+                yield
+            finally:
+                self._locked.discard(pair.name)
 
     # -- helpers ---------------------------------------------------------------------------------
     def parallel(self, func: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
@@ -115,10 +137,5 @@ class Session:
             return list(pool.map(func, items))
 
     def confirm(self, question: str) -> bool:
-        """Ask on a terminal before a disruptive step; --yes or no terminal means yes/refuse."""
-        if self.assume_yes:
-            return True
-        if not self.out.interactive:
-            return False
-        answer = input(f"{question} [y/N] ")
-        return answer.strip().lower() in ("y", "yes")
+        """The answer to `question` asked before a disruptive step."""
+        return self._confirm(question) if callable(self._confirm) else bool(self._confirm)

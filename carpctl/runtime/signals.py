@@ -11,6 +11,10 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from carpctl.runtime.report import Reporter
 
 
 def _interrupt(signum, frame) -> None:
@@ -23,6 +27,20 @@ def install() -> None:
         signal.signal(signal.SIGTERM, _interrupt)
 
 
+@contextmanager
+def terminating() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C for the block, then as before (a library's session:
+    carpctl must not keep a handler its caller did not ask for). Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def settle() -> None:
     """The outcome is decided: further Ctrl-C or SIGTERM cannot change it, only cut the
     report short. Ignored from here until the process exits (main thread only)."""
@@ -32,13 +50,13 @@ def settle() -> None:
 
 
 @contextmanager
-def shielded(out) -> Iterator[None]:
+def shielded(report: Reporter) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def ignore(signum, frame) -> None:
-        out.warn("still undoing the change; carpctl stops when the pair is safe")
+        report.warn("still undoing the change; carpctl stops when the pair is safe")
 
     previous = {sig: signal.signal(sig, ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

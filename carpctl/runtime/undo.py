@@ -49,8 +49,9 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self._changes)
 
-    def undo(self, session: Session, grace: float = UNDO_GRACE) -> list[str]:
+    def undo(self, session: Session, grace: float | None = None) -> list[str]:
         """Put everything back, newest first; what could not be undone, as sentences."""
+        grace = UNDO_GRACE if grace is None else grace
         left = [change.left for change in reversed(self._changes)
                 if not run_retrying(session, change.node, list(change.undo), grace)]
         self._changes.clear()

@@ -140,7 +140,7 @@ def _back_up_and_arm(session: Session, conn: NodeConnection, name: str, backup: 
                           f"{failed[1].output.strip()[:300]}; nothing was installed")
     session.step("backup", "ok", node=conn.node.name, backup=backup.path,
                  files=[e.dest for e in backup.entries])
-    session.out.note(f"{name}: backed up to {backup.path}; confirm timer armed ({timeout:g}s)")
+    session.report.note(f"{name}: backed up to {backup.path}; confirm timer armed ({timeout:g}s)")
 
 
 def _install_and_apply(session: Session, conn: NodeConnection, name: str,
@@ -155,7 +155,7 @@ def _install_and_apply(session: Session, conn: NodeConnection, name: str,
         raise FailedError(f"{name}: `{command}` failed: "
                           f"{result.output.strip()[:300] or f'exit {result.status}'}")
     session.step("install", "ok", node=conn.node.name, files=[s.dest for s in staged])
-    session.out.note(f"{name}: installed {', '.join(s.dest for s in staged)} and applied")
+    session.report.note(f"{name}: installed {', '.join(s.dest for s in staged)} and applied")
 
 
 def _confirm(session: Session, node: Node, name: str, backup: BackupSet) -> bool:
@@ -170,7 +170,7 @@ def _confirm(session: Session, node: Node, name: str, backup: BackupSet) -> bool
         probe.close()
     session.step("confirm", "ok" if result.ok else "timer-fired", node=node.name)
     if result.ok:
-        session.out.note(f"{name}: reachable over a new SSH connection; confirm timer cancelled")
+        session.report.note(f"{name}: reachable over a new SSH connection; confirm timer cancelled")
     return result.ok
 
 
@@ -193,9 +193,9 @@ def _prune(session: Session, conn: NodeConnection, name: str, sets: list[BackupS
         result = conn.run(remove_command(*old))
     except RemoteError as exc:
         result = None
-        session.out.warn(f"{name}: could not remove old backup sets: {exc.message}")
+        session.report.warn(f"{name}: could not remove old backup sets: {exc.message}")
     if result is not None and not result.ok:
-        session.out.warn(f"{name}: could not remove old backup sets: {result.output.strip()}")
+        session.report.warn(f"{name}: could not remove old backup sets: {result.output.strip()}")
 
 
 # -- checking a node ----------------------------------------------------------------------
@@ -273,10 +273,10 @@ def _undo(session: Session, name: str, node: Node, backup: BackupSet, staged: tu
           restore: list[C.Command], before: NodeState, armed: bool, deadline: float,
           reason: str) -> None:
     """Restore this run's backup set, apply and verify it; always raises."""
-    session.out.warn(f"{name}: {reason}; restoring the previous files")
+    session.report.warn(f"{name}: {reason}; restoring the previous files")
     expected = {e.dest: e.sha256 for e in backup.entries}
     kinds = {e.kind for e in backup.entries if e.sha256 is not None}
-    with shielded(session.out):
+    with shielded(session.report):
         try:
             conn = session.connection(node)
             temps = [s.temp for s in staged if s.temp]
@@ -302,7 +302,7 @@ def _await_timer(session: Session, name: str, node: Node, backup: BackupSet, dea
                  cause: str) -> None:
     """The node restores itself at `deadline`: say when, wait, verify; always raises."""
     at = time.strftime("%H:%M:%S", time.localtime(time.time() + deadline - time.monotonic()))
-    session.out.warn(f"{name}: no new SSH connection gets in after applying the new files "
+    session.report.warn(f"{name}: no new SSH connection gets in after applying the new files "
                      f"({cause}); the node restores its previous files itself at {at} "
                      f"(commit-confirmed timer); waiting for it")
     session.step("lockout", "waiting", node=node.name, restores_at=at)

@@ -22,7 +22,6 @@ from carpctl.flows.deploy.commit import commit, read_nodes
 from carpctl.flows.deploy.plan import rollout_order
 from carpctl.flows.deploy.rollout import NodeReport
 from carpctl.inventory import Pair
-from carpctl.runtime.lock import PairLock
 from carpctl.runtime.session import Session
 
 
@@ -45,7 +44,7 @@ def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str |
     names = [pair.node(node).name] if node else [n.name for n in pair.nodes]
     run_id = session.run.id if session.run else backups.new_run_id()
     timeout = pair.deploy.confirm_timeout if confirm_timeout is None else confirm_timeout
-    with PairLock(session, pair, f"rollback {pair.name}", break_stale=break_lock):
+    with session.lock(pair, f"rollback {pair.name}", break_stale=break_lock):
         states = read_nodes(session, pair, "roll back")
         target = choose_run(pair, {n: list(states[n].backups or ()) for n in names}, to)
         report = RollbackReport(pair.name, target, {n: NodeReport(n) for n in names})
@@ -98,7 +97,7 @@ def _stage(session: Session, pair: Pair, order: list[str], run: str, states, run
             backup = next((s for s in states[name].backups or () if s.run == run), None)
             if backup is None:
                 report.nodes[name].state = "no-backup"
-                session.out.note(f"{pair.name}/{name}: run {run} changed nothing here")
+                session.report.note(f"{pair.name}/{name}: run {run} changed nothing here")
                 continue
             candidate = stage.from_backup(session, pair, pair.node(name), backup,
                                           dict(states[name].files), run_id)
@@ -128,4 +127,4 @@ def _commit(session: Session, pair: Pair, name: str, candidate: stage.Candidate,
     if session.run is not None:
         session.run.details.setdefault("backups", {}).setdefault(pair.name, {})[name] = done.backup
         session.run.details["rolled_back_to"] = report.run
-    session.out.note(f"{pair.name}/{name}: rolled back to run {report.run} and verified")
+    session.report.note(f"{pair.name}/{name}: rolled back to run {report.run} and verified")

@@ -38,7 +38,6 @@ from carpctl.flows.deploy.plan import (
 )
 from carpctl.inventory import Pair
 from carpctl.render.templates import RenderedFile, render_files
-from carpctl.runtime.lock import PairLock
 from carpctl.runtime.session import Session
 
 _PRINT = threading.Lock()   # diffs of pairs deployed in parallel must not interleave
@@ -53,7 +52,6 @@ class DeployOptions:
     hand_back: bool = False
     confirm_timeout: float | None = None     # default: the pair's deploy.confirm_timeout
     break_lock: bool = False
-    locked: bool = False                      # the caller (a playbook) holds the pair's lock
     # asked after validation and diffs, before the first change; False refuses (exit 3)
     confirm: Callable[[Pair, list[NodePlan]], bool] | None = None
 
@@ -140,7 +138,7 @@ class _PairDeploy:
         self.candidates: dict[str, stage.Candidate] = {}
 
     def note(self, text: str) -> None:
-        self.session.out.note(f"{self.pair.name}: {text}")
+        self.session.report.note(f"{self.pair.name}: {text}")
 
     def run(self) -> None:
         rendered = self.render()
@@ -175,9 +173,9 @@ class _PairDeploy:
                 for node in self.pair.nodes}
 
     def lock(self):
-        if self.options.check or self.options.locked:
+        if self.options.check:   # it changes nothing: another run may go on meanwhile
             return nullcontext()
-        return PairLock(self.session, self.pair, f"deploy {self.pair.name}",
+        return self.session.lock(self.pair, f"deploy {self.pair.name}",
                         break_stale=self.options.break_lock)
 
     def read(self) -> None:
@@ -222,7 +220,7 @@ class _PairDeploy:
         if self.options.check or self.options.diff:
             with _PRINT:
                 for text in self.report.diffs:
-                    self.session.out.diff(text)
+                    self.session.report.diff(text)
 
     def ask(self, plans: dict[str, NodePlan]) -> None:
         confirm = self.options.confirm
@@ -267,7 +265,7 @@ class _PairDeploy:
 
         self.note(f"{step}: handing MASTER to {to}")
         try:
-            report = failover(self.session, self.pair, to=to, locked=True)
+            report = failover(self.session, self.pair, to=to)
         except UndoFailedError as exc:
             raise UndoFailedError(f"{self.pair.name}: {step} to {to} failed and was not fully "
                                   f"undone: {exc.message}") from None
