@@ -196,7 +196,8 @@ class Node:
         it would only time out, far from the real mistake. The host is judged
         as written (after ssh config's HostName), without any DNS lookup.
         """
-        hops = [(f"'s jump host {jump.name}", jump.host) for jump in self.jumps]
+        hops = [("'s jump host" + (f" {jump.name}" if jump.name != jump.host else ""), jump.host)
+                for jump in self.jumps]
         for what, host in [*hops, ("", self.host)]:
             if _is_documentation_address(host):
                 raise UsageError(

@@ -34,15 +34,22 @@ def keys_tried(identity_files: Sequence[Path]) -> str:
 
 
 def _file(path: Path) -> str:
+    """A key file as paramiko's connect() met it (it tries these three classes in turn)."""
     import paramiko
 
-    try:
-        paramiko.PKey.from_path(path)
-    except paramiko.PasswordRequiredException:
-        return f"key file {path} (passphrase-protected: usable only once loaded with ssh-add)"
-    except (paramiko.SSHException, OSError, ValueError) as exc:
-        return f"key file {path} (unusable: {exc})"
-    return f"key file {path}"
+    problem = "not a private key paramiko can read"
+    for kind in (paramiko.RSAKey, paramiko.ECDSAKey, paramiko.Ed25519Key):
+        try:
+            kind.from_private_key_file(str(path))
+        except paramiko.PasswordRequiredException:
+            return f"key file {path} (passphrase-protected: usable only once loaded with ssh-add)"
+        except paramiko.SSHException:
+            continue
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+            break
+        return f"key file {path}"
+    return f"key file {path} (unusable: {problem})"
 
 
 def agent_keys() -> list[str]:
