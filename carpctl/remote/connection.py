@@ -95,6 +95,7 @@ class Hop:
     user: str
     identity_files: tuple[Path, ...]
     keys: known_hosts.HostKeyFiles
+    jump: bool = True
 
 
 def hops(node: Node) -> list[Hop]:
@@ -105,7 +106,8 @@ def hops(node: Node) -> list[Hop]:
              for j in node.jumps]
     return [*chain, Hop(f"{node.host}:{node.port}", node.host, node.port, node.user,
                         node.identity_files,
-                        known_hosts.HostKeyFiles.of(node.known_hosts, node.hash_known_hosts))]
+                        known_hosts.HostKeyFiles.of(node.known_hosts, node.hash_known_hosts),
+                        jump=False)]
 
 
 def _handshake_failure(exc: Exception, node: Node, where: str) -> ConnectError:
@@ -220,16 +222,16 @@ class NodeConnection:
         node = self.node
         where = hop.where
         if isinstance(exc, known_hosts.UnknownHostKey):
-            return ConnectError(node.name, f"unknown host key {exc.key.get_name()} "
-                                f"{known_hosts.fingerprint(exc.key)} for {where}; verify it and "
-                                f"add it to known_hosts, or rerun with --accept-new-host-keys",
-                                reason="hostkey-unknown")
+            whose = f" ({where})" if hop.jump else ""
+            return ConnectError(node.name, f"{exc}{whose}; verify it and add it to known_hosts, "
+                                f"or rerun with --accept-new-host-keys", reason="hostkey-unknown")
         if isinstance(exc, paramiko.BadHostKeyException):
             return ConnectError(
                 node.name, f"host key for {where} CHANGED: it is now "
                 f"{exc.key.get_name()} {known_hosts.fingerprint(exc.key)}, known_hosts has "
                 f"{exc.expected_key.get_name()} {known_hosts.fingerprint(exc.expected_key)}; "
-                f"refusing to connect (if the host was reinstalled, remove the old key with "
+                f"refusing to connect (if the {'host' if hop.jump else 'node'} was reinstalled, "
+                f"remove the old key with "
                 f"ssh-keygen -R '{known_hosts.host_key_name(hop.host, hop.port)}')",
                 reason="hostkey-changed")
         if isinstance(exc, paramiko.AuthenticationException) or \
