@@ -137,3 +137,12 @@ def test_ssh_configs_user_and_port_win_over_carpctls_built_in_defaults(isolated_
     assert (fw2.user, fw2.port) == ("root", 22)
     assert fw1.origins["user"] == "ssh config ~/.ssh/config (Host 192.0.2.11)"
     assert fw2.origins["port"] == "built-in default"
+
+
+def test_settings_after_an_include_apply_where_they_would_without_it(isolated_home, tmp_path):
+    ssh_file(isolated_home, "config", "Include fw1.conf\nUser ops\n")
+    ssh_file(isolated_home, "fw1.conf", "Host fw1\n    Port 2222\n")
+    (tmp_path / "i.yml").write_text("pairs: {p: {nodes: {fw1: {host: fw1}, fw2: {host: fw2}}}}")
+    fw1, fw2 = load_inventory(tmp_path / "i.yml", environ={}).pair().nodes
+    assert (fw1.port, fw1.user) == (2222, "ops")
+    assert (fw2.port, fw2.user) == (22, "ops")

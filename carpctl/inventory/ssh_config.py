@@ -156,9 +156,12 @@ def flatten(path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _inline(path: Path, outer: list[str] | None, lines: list[str], depth: int) -> None:
-    """Append `path`'s lines; `outer` is the Match condition around it (None: everywhere)."""
+def _inline(path: Path, outer: list[str] | None, lines: list[str], depth: int) -> bool:
+    """Append `path`'s lines; `outer` is the Match condition around it (None: everywhere).
+
+    True if a block header was appended (then the includer's block must be reopened)."""
     current = outer
+    opened = False
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
         match = _LINE_RE.fullmatch(line)
@@ -166,15 +169,18 @@ def _inline(path: Path, outer: list[str] | None, lines: list[str], depth: int) -
         if keyword in ("host", "match"):
             current = _condition(outer, keyword, match[2])
             lines.append(line if outer is None else _header(current))
+            opened = True
         elif keyword == "include":
             if depth >= MAX_INCLUDE_DEPTH:
                 raise ValueError(f"{path}:{number}: Include nested more than "
                                  f"{MAX_INCLUDE_DEPTH} deep")
-            for included in _included_files(match[2]):
-                _inline(included, current, lines, depth + 1)
-            lines.append(_header(current))
+            reopen = [_inline(f, current, lines, depth + 1) for f in _included_files(match[2])]
+            if any(reopen):
+                lines.append(_header(current))
+                opened = True
         else:
             lines.append(line)
+    return opened
 
 
 def _condition(outer: list[str] | None, keyword: str, arguments: str) -> list[str]:
