@@ -456,7 +456,7 @@ def test_node_settings_beat_pair_settings_which_beat_defaults(write, load):
 def test_built_in_defaults_apply_when_nothing_is_set(write, load):
     fw1 = load(write(pair_with())).pair().nodes[0]
     assert (fw1.user, fw1.port, fw1.become, fw1.connect_timeout) == ("root", 22, "none", 10.0)
-    assert (fw1.identity_file, fw1.known_hosts, fw1.proxy_jump) == (None, (), None)
+    assert (fw1.identity_files, fw1.known_hosts, fw1.proxy_jump) == ((), (), None)
 
 
 @pytest.fixture
@@ -486,7 +486,7 @@ def test_ssh_config_fills_hostname_user_port_identity_file_and_proxy_jump(
     fw1, fw2 = load(write(text), ssh_config=ssh_config).pair().nodes
     assert (fw1.host, fw1.ssh_alias) == ("192.0.2.51", "fw1-mgmt")
     assert (fw1.user, fw1.port) == ("admin", 2222)
-    assert fw1.identity_file == tmp_path / "id_fw", "the first IdentityFile that exists"
+    assert fw1.identity_files == (tmp_path / "id_fw",), "IdentityFiles that exist"
     assert fw1.proxy_jump == "jump@bastion.example.net:22"
     assert (fw2.host, fw2.ssh_alias, fw2.user, fw2.port) == ("192.0.2.12", None, "nobody", 22)
     assert fw2.proxy_jump is None
@@ -498,7 +498,7 @@ def test_the_inventory_beats_ssh_config_except_for_hostname(write, load, ssh_con
     fw2 = f"{{host: fw1-mgmt, user: root, port: 22, identity_file: {key}, proxy_jump: none}}"
     node = load(write(pair_with(fw2)), ssh_config=ssh_config).pair().nodes[1]
     assert (node.host, node.user, node.port) == ("192.0.2.51", "root", 22)
-    assert (node.identity_file, node.proxy_jump) == (key, None)
+    assert (node.identity_files, node.proxy_jump) == ((key,), None)
 
 
 def test_a_user_in_defaults_beats_ssh_config_too(write, load, ssh_config):

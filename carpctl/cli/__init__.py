@@ -108,10 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("demo", "start a lab pair and show carpctl on it, step by step")
 
-    p = command("inventory", "check or list the inventory")
+    p = command("inventory", "check, list or show the inventory")
     inv = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     inv.add_parser("check", parents=[common], help="validate the inventory and render every file")
     inv.add_parser("list", parents=[common], help="pairs, nodes and how each is reached")
+    q = inv.add_parser("show", parents=[common],
+                       help="how one node is reached, and where each setting came from")
+    q.add_argument("node", metavar="NODE", help="NODE, or PAIR/NODE")
+
+    p = command("init", "write a starter inventory and templates to edit")
+    p.add_argument("directory", type=Path, metavar="DIR", help="where to write them")
 
     p = command("history", "what carpctl did, when, by whom, with what result")
     p.add_argument("run", nargs="?", metavar="RUN", help="show one run in detail")

@@ -8,17 +8,20 @@ Where a node's settings come from, first match wins:
 
 1. the node's own keys, then its pair's, then ``defaults`` (the inventory);
 2. ``~/.ssh/config`` for the node's ``host`` (HostName, User, Port,
-   IdentityFile, ProxyJump), as ``ssh HOST`` would use them;
+   IdentityFile, ProxyJump, HashKnownHosts), as ``ssh HOST`` would use them;
 3. built-in defaults: user root, port 22, no become, connect_timeout 10.
 
-So the inventory beats ssh config, like options on an ssh command line do;
-the exception is HostName, which always replaces ``host`` because ``host`` is
-what you would type after ``ssh`` (an alias is fine). The resulting Node
-holds final values: a transport must not read ssh config again.
+So the inventory beats ssh config, like options on an ssh command line do,
+and a built-in default never does; the exception is HostName, which always
+replaces ``host`` because ``host`` is what you would type after ``ssh`` (an
+alias is fine). Jump hosts are resolved through ssh config too. The resulting
+Node holds final values and where each came from: a transport must not read
+ssh config again.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shlex
 from collections.abc import Mapping, Sequence
@@ -28,7 +31,7 @@ from pathlib import Path
 from carpctl.errors import InventoryError, UsageError
 from carpctl.inventory import schema
 from carpctl.inventory.secrets import Secret, find_secrets
-from carpctl.inventory.ssh_config import Lookup, ssh_config_lookup
+from carpctl.inventory.ssh_config import Jump, Lookup, jump_chain, ssh_config_lookup
 from carpctl.inventory.yaml_reader import (
     Ctx,
     InvalidInventory,
@@ -45,6 +48,7 @@ __all__ = [
     "FileSpec",
     "InvalidInventory",
     "Inventory",
+    "Jump",
     "Node",
     "Pair",
     "load_inventory",
@@ -57,11 +61,16 @@ CONNECTION_DEFAULTS = {
     "user": "root",
     "become": "none",
     "port": 22,
-    "identity_file": None,
+    "identity_file": (),
     "known_hosts": (),
     "connect_timeout": 10.0,
     "proxy_jump": None,
+    "hash_known_hosts": False,
 }
+BUILT_IN = "built-in default"
+#: RFC 5737 and RFC 3849: addresses for examples, which no firewall has.
+DOCUMENTATION_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
 
 
 @dataclass(frozen=True)
@@ -148,12 +157,17 @@ class Node:
     host/port/user: where ssh connects (after ~/.ssh/config's HostName).
     ssh_alias: the inventory's ``host`` when ssh config's HostName replaced it.
     become: ``doas`` runs privileged commands with ``doas -n`` as ``user``.
-    identity_file: private key to offer (None: agent and default keys).
-    known_hosts: extra known_hosts files, besides ~/.ssh/known_hosts.
+    identity_files: private keys to offer first; the agent's keys are always
+        offered too, and ssh's default keys (~/.ssh/id_*) when none is named.
+    known_hosts: extra known_hosts files, besides ~/.ssh/known_hosts; a new
+        key accepted with --accept-new-host-keys is recorded in the first.
     proxy_jump: ``[user@]host[:port][,...]`` as in ssh's -J, or None.
+    jumps: proxy_jump resolved through ssh config, first hop first.
+    hash_known_hosts: ssh config's HashKnownHosts (record new keys hashed).
     connect_timeout: seconds for TCP connect and the SSH handshake.
     vars: template variables: defaults', then the pair's, then the node's
         own, each replacing whole top-level names (no deep merge).
+    origins: for each connection setting, where its value came from.
     """
 
     name: str
@@ -162,15 +176,44 @@ class Node:
     port: int
     user: str
     become: str
-    identity_file: Path | None
+    identity_files: tuple[Path, ...]
     known_hosts: tuple[Path, ...]
     proxy_jump: str | None
     connect_timeout: float
     vars: dict[str, object]
     ssh_alias: str | None = None
+    jumps: tuple[Jump, ...] = ()
+    hash_known_hosts: bool = False
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __hash__(self) -> int:
         return hash((self.pair, self.name))
+
+    def refuse_documentation_addresses(self) -> None:
+        """UsageError if this node or a jump host is a documentation address.
+
+        Such an address is the shipped example's, never a firewall's: dialling
+        it would only time out, far from the real mistake. The host is judged
+        as written (after ssh config's HostName), without any DNS lookup.
+        """
+        hops = [("'s jump host" + (f" {jump.name}" if jump.name != jump.host else ""), jump.host)
+                for jump in self.jumps]
+        for what, host in [*hops, ("", self.host)]:
+            if _is_documentation_address(host):
+                raise UsageError(
+                    f"{self.pair}/{self.name}{what} is {host}, a documentation address: this is "
+                    f"the example inventory; copy it and put your firewalls' addresses",
+                    hint="`carpctl init DIR` writes a copy to edit; `carpctl lab up` starts an "
+                         "emulated pair with an inventory of its own")
+
+
+def _is_documentation_address(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False   # a name: never looked up here
+    return any(address in network for network in DOCUMENTATION_NETWORKS
+               if network.version == address.version)
 
 
 @dataclass(frozen=True)
@@ -262,11 +305,13 @@ def load_inventory(
     source, how = _choose_source(path, environ)
     yaml_files = _yaml_files(source, how)
     problems = Problems()
-    defaults, raw_pairs = _read_files(yaml_files, environ, problems)
+    defaults, origins, raw_pairs = _read_files(yaml_files, environ, problems)
     lookup = ssh_config_lookup(ssh_config, problems)
+    ssh_origin = f"ssh config {ssh_config or '~/.ssh/config'}"
     pairs = {}
     for name, (raw, ctx) in raw_pairs.items():
-        pair = _build_pair(name, raw, ctx, defaults, lookup)
+        layers = Layers(defaults, origins, lookup, ssh_origin)
+        pair = _build_pair(name, raw, ctx, layers)
         if pair is not None:
             pairs[name] = pair
     if not raw_pairs and not problems.errors:
@@ -303,7 +348,7 @@ RawPairs = dict[str, tuple[object, Ctx]]
 
 def _read_files(
     yaml_files: list[Path], environ: Mapping[str, str], problems: Problems
-) -> tuple[dict[str, object], RawPairs]:
+) -> tuple[dict[str, object], dict[str, str], RawPairs]:
     """Read every file: defaults merged key by key, pairs collected with their file.
 
     A key set in the defaults of two files, or a pair defined in two files,
@@ -330,7 +375,7 @@ def _read_files(
                 read = read_mapping(data["defaults"], schema.DEFAULTS_KEYS, here)
                 _merge_defaults(defaults, origins, read, here)
             _collect_pairs(data.get("pairs", {}), ctx.at("pairs"), pairs)
-    return defaults, pairs
+    return defaults, origins, pairs
 
 
 def _merge_defaults(into: dict, origins: dict[str, str], new: dict, ctx: Ctx) -> None:
@@ -364,14 +409,25 @@ def _collect_pairs(value: object, ctx: Ctx, pairs: RawPairs) -> None:
         pairs[name] = (raw, ctx.at(name))
 
 
-def _build_pair(name: str, raw: object, ctx: Ctx, defaults: dict, lookup: Lookup) -> Pair | None:
+@dataclass(frozen=True)
+class Layers:
+    """What a node's settings are chosen from, besides the pair and the node themselves."""
+
+    defaults: dict
+    origins: dict[str, str]   # defaults' dotted key -> the file that set it
+    lookup: Lookup
+    ssh_origin: str
+
+
+def _build_pair(name: str, raw: object, ctx: Ctx, layers: Layers) -> Pair | None:
     required = {"nodes": "a pair has exactly two nodes"}
     data = read_mapping(raw, schema.PAIR_KEYS, ctx, required=required)
+    defaults = layers.defaults
     pair_vars = {**defaults.get("vars", {}), **data.get("vars", {})}
     nodes = [
-        _build_node(node_name, name, [defaults, data, node_data], pair_vars, lookup)
-        for node_name, node_data in data.get("nodes", {}).items()
-        if "host" in node_data
+        _build_node(node_name, name, data, ctx, layers, pair_vars)
+        for node_name in data.get("nodes", {})
+        if "host" in data["nodes"][node_name]
     ]
     if len(nodes) != 2:
         return None
@@ -393,24 +449,42 @@ def _build_pair(name: str, raw: object, ctx: Ctx, defaults: dict, lookup: Lookup
     )
 
 
-def _build_node(name: str, pair: str, layers: list[dict], pair_vars: dict, lookup: Lookup) -> Node:
+def _build_node(name: str, pair: str, pair_data: dict, pair_ctx: Ctx, layers: Layers,
+                pair_vars: dict) -> Node:
     """Apply the chain: node over pair over defaults, then ssh config, then built-ins."""
-    node_data = layers[-1]
-    chosen = {
-        key: value
-        for layer in layers
-        for key, value in layer.items()
-        if key in schema.CONNECTION_KEYS
-    }
+    node_data = pair_data["nodes"][name]
+    node_ctx = pair_ctx.at("nodes").at(name)
     host = node_data["host"]
-    from_ssh = lookup(host)
-    settings = {**CONNECTION_DEFAULTS, **from_ssh, **chosen}
+    from_ssh = layers.lookup(host)
+    settings = dict(CONNECTION_DEFAULTS)
+    origins = dict.fromkeys(CONNECTION_DEFAULTS, BUILT_IN)
+    for key, value in from_ssh.items():
+        settings[key], origins[key] = value, f"{layers.ssh_origin} (Host {host})"
+    inventory_layers = [
+        (layers.defaults, lambda key: f"{layers.origins[key]}: defaults.{key}"),
+        (pair_data, lambda key: f"{pair_ctx.shown}: {pair_ctx.path}.{key}"),
+        (node_data, lambda key: f"{node_ctx.shown}: {node_ctx.path}.{key}"),
+    ]
+    for layer, origin in inventory_layers:
+        for key in layer.keys() & schema.CONNECTION_KEYS.keys():
+            settings[key], origins[key] = layer[key], origin(key)
     resolved = from_ssh.get("host", host)
+    origins["host"] = (f"{layers.ssh_origin} (HostName for {host})" if resolved != host
+                       else f"{node_ctx.shown}: {node_ctx.path}.host")
+    try:
+        jumps = jump_chain(settings["proxy_jump"], layers.lookup)
+    except ValueError as exc:
+        node_ctx.at("proxy_jump").fail(f"{settings['proxy_jump']!r} {exc}")
+        jumps = ()
+    fields = {key: settings[key] for key in CONNECTION_DEFAULTS if key != "identity_file"}
     return Node(
         name=name,
         pair=pair,
         host=resolved,
         vars={**pair_vars, **node_data.get("vars", {})},
         ssh_alias=host if resolved != host else None,
-        **{key: settings[key] for key in CONNECTION_DEFAULTS},
+        identity_files=settings["identity_file"],
+        jumps=jumps,
+        origins=origins,
+        **fields,
     )

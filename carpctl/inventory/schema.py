@@ -72,22 +72,28 @@ def int_range(low: int, high: int) -> Converter:
     return checked(lambda value: checks.check_int_range(value, low, high))
 
 
-def identity_file(value: object, ctx: Ctx) -> Path:
-    """An explicitly named key must exist: a typo here would only show as an auth failure."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"must be a path, not {show(value)}")
-    path = ctx.local_path(value)
-    if not path.is_file():
-        raise ValueError(f"{show(value)} does not exist (looked for {path})")
-    return path
-
-
-def known_hosts(value: object, ctx: Ctx) -> tuple[Path, ...]:
-    """One path or a list; the files need not exist yet (accept-new may create one)."""
+def _paths(value: object, ctx: Ctx, what: str, hint: str = "") -> tuple[Path, ...]:
+    """One path or a list of them, each of which must exist: a typo here would only show
+    later, as an authentication or host key failure far from its cause."""
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(item, str) and item for item in items):
         raise ValueError(f"must be a path or a list of paths, not {show(value)}")
-    return tuple(ctx.local_path(item) for item in items)
+    paths = tuple(ctx.local_path(item) for item in items)
+    for item, path in zip(items, paths):
+        if not path.is_file():
+            raise ValueError(f"{what} {show(item)} does not exist (looked for {path}){hint}")
+    return paths
+
+
+def identity_file(value: object, ctx: Ctx) -> tuple[Path, ...]:
+    """Private keys to offer, in order (like several IdentityFile lines)."""
+    return _paths(value, ctx, "key file")
+
+
+def known_hosts(value: object, ctx: Ctx) -> tuple[Path, ...]:
+    """Extra known_hosts files; --accept-new-host-keys records new keys in the first.
+    A team's shared file that is missing would otherwise look like "no key known"."""
+    return _paths(value, ctx, "known_hosts file", "; create it (it may be empty) or remove the key")
 
 
 def proxy_jump(value: object, ctx: Ctx) -> str | None:

@@ -1,10 +1,11 @@
 """One reused SSH connection per node: host keys, doas, timeouts, batching, recording.
 
 Connections are set up with Fabric (ProxyJump gateway chains, SFTP; the inventory
-has already applied ~/.ssh/config); commands run on plain paramiko channels so a
-round trip costs one channel and no helper threads. Host keys are checked
-against known_hosts and never accepted silently (carpctl.remote.known_hosts replaces
-Fabric's default AutoAddPolicy).
+has already applied ~/.ssh/config, to the jump hosts too); commands run on plain
+paramiko channels so a round trip costs one channel and no helper threads. Host
+keys are checked against known_hosts and never accepted silently
+(carpctl.remote.known_hosts replaces Fabric's default AutoAddPolicy). Keys are
+offered as ssh offers them (carpctl.remote.auth), and never with a prompt.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carpctl.errors import RemoteError
-from carpctl.inventory.checks import parse_proxy_jump
-from carpctl.remote import known_hosts
+from carpctl.remote import auth, known_hosts
 from carpctl.remote.batch import Result, batch_script, new_nonce, results
 from carpctl.remote.commands import Command
 
@@ -64,6 +65,31 @@ def _fabric_config():
     return Config(lazy=True, overrides={"load_ssh_configs": False})
 
 
+@dataclass(frozen=True)
+class Hop:
+    """One SSH connection of a node's chain: a jump host, or (last) the node itself."""
+
+    where: str          # how messages name it: `HOST:PORT`, or `jump host NAME (HOST:PORT)`
+    host: str
+    port: int
+    user: str
+    identity_files: tuple[Path, ...]
+    keys: known_hosts.HostKeyFiles
+    jump: bool = True
+
+
+def hops(node: Node) -> list[Hop]:
+    """The node's jump hosts (each with its own ssh config settings), then the node."""
+    chain = [Hop(f"jump host {j.name} ({j.host}:{j.port})", j.host, j.port, j.user,
+                 j.identity_files, known_hosts.HostKeyFiles.of(node.known_hosts,
+                                                               j.hash_known_hosts))
+             for j in node.jumps]
+    return [*chain, Hop(f"{node.host}:{node.port}", node.host, node.port, node.user,
+                        node.identity_files,
+                        known_hosts.HostKeyFiles.of(node.known_hosts, node.hash_known_hosts),
+                        jump=False)]
+
+
 def _handshake_failure(exc: Exception, node: Node, where: str) -> ConnectError:
     """Why an SSH handshake failed, from paramiko's exception and its cause.
 
@@ -96,6 +122,7 @@ class NodeConnection:
         self._timeout = command_timeout
         self._conn = None
         self._lock = threading.RLock()   # one command at a time on this connection
+        self._chain: list[tuple[Hop, object]] = []   # the hops of the attempt under way
         self.connects = 0      # successful connection set-ups (1 for a whole healthy run)
         self.round_trips = 0   # execs and file transfers after connecting
 
@@ -105,50 +132,49 @@ class NodeConnection:
 
         The first hop's TCP socket is opened here, with TCP_NODELAY: without it,
         Nagle and delayed ACKs add ~40 ms to each step of the handshake and to
-        every round trip after it.
+        every round trip after it. `self._chain` keeps each hop with its
+        connection, so a failure can be pinned on the hop that failed.
         """
         from fabric import Connection
 
-        node = self.node
-        timeout = node.connect_timeout
-        connect_kwargs = {"timeout": timeout, "banner_timeout": timeout,
-                          "auth_timeout": timeout, "look_for_keys": node.identity_file is None,
-                          "allow_agent": node.identity_file is None}
-        if node.identity_file is not None:
-            connect_kwargs["key_filename"] = [str(Path(node.identity_file).expanduser())]
-        jumps = parse_proxy_jump(node.proxy_jump) if node.proxy_jump else ()
-        hops = [*((h.host, h.port or 22, h.user or node.user) for h in jumps),
-                (node.host, node.port, node.user)]
+        timeout = self.node.connect_timeout
         conn = None
-        for host, port, user in hops:
-            kwargs = dict(connect_kwargs)
+        self._chain = []
+        for hop in hops(self.node):
+            kwargs = auth.connect_kwargs(hop.identity_files, timeout)
             if conn is None:
-                kwargs["sock"] = _dial(host, port, timeout)
+                kwargs["sock"] = _dial(hop.host, hop.port, timeout)
             try:
-                conn = Connection(host, user=user, port=port, config=_fabric_config(),
+                conn = Connection(hop.host, user=hop.user, port=hop.port, config=_fabric_config(),
                                   connect_kwargs=kwargs, gateway=conn)
-                known_hosts.verify_with(conn.client, node, host, port,
+                known_hosts.verify_with(conn.client, hop.keys, hop.host, hop.port,
                                         accept_new=self._accept_new)
             except BaseException:
                 if "sock" in kwargs:
                     kwargs["sock"].close()
                 raise
+            self._chain.append((hop, conn))
         return conn
 
     def open(self) -> None:
-        """Connect (once), retrying only set-up failures that a retry can cure."""
+        """Connect (once), retrying only set-up failures that a retry can cure.
+
+        A node or jump host at a documentation address (the shipped example's)
+        is refused before anything is dialled."""
+        self.node.refuse_documentation_addresses()
         with self._lock:
             if self._conn is not None and self._conn.is_connected:
                 return
             for delay in (*RETRY_DELAYS, None):
                 conn = None
+                self._chain = []
                 try:
                     conn = self._fabric_connection()
                     conn.open()
                 except Exception as exc:
                     if conn is not None:
                         _close_chain(conn)
-                    failure = self._connect_failure(exc)
+                    failure = self._connect_failure(exc, self._failed_hop())
                     if failure is None:
                         raise
                     if delay is None or failure.reason not in RETRYABLE:
@@ -160,27 +186,42 @@ class NodeConnection:
                 self.connects += 1
                 return
 
-    def _connect_failure(self, exc: Exception) -> ConnectError | None:
+    def _failed_hop(self) -> Hop:
+        """The first hop of the chain without a finished SSH session (the node when the
+        chain was never built: its first socket could not be opened)."""
+        for hop, conn in self._chain:
+            transport = conn.client.get_transport()
+            if transport is None or not transport.is_authenticated():
+                return hop
+        return self._chain[-1][0] if self._chain else hops(self.node)[0]
+
+    def _connect_failure(self, exc: Exception, hop: Hop) -> ConnectError | None:
         """The one-line reason a connection attempt failed; None for a bug (re-raised)."""
         import paramiko
 
         node = self.node
-        where = f"{node.host}:{node.port}"
+        where = hop.where
         if isinstance(exc, known_hosts.UnknownHostKey):
-            return ConnectError(node.name, f"{exc}; verify it and add it to known_hosts, or "
-                                f"rerun with --accept-new-host-keys", reason="hostkey-unknown")
+            whose = f" ({where})" if hop.jump else ""
+            return ConnectError(node.name, f"{exc}{whose}; verify it and add it to known_hosts, "
+                                f"or rerun with --accept-new-host-keys", reason="hostkey-unknown")
         if isinstance(exc, paramiko.BadHostKeyException):
             return ConnectError(
                 node.name, f"host key for {where} CHANGED: it is now "
                 f"{exc.key.get_name()} {known_hosts.fingerprint(exc.key)}, known_hosts has "
                 f"{exc.expected_key.get_name()} {known_hosts.fingerprint(exc.expected_key)}; "
-                f"refusing to connect (if the node was reinstalled, remove the old key with "
-                f"ssh-keygen -R '{known_hosts.host_key_name(node.host, node.port)}')",
+                f"refusing to connect (if the {'host' if hop.jump else 'node'} was reinstalled, "
+                f"remove the old key with "
+                f"ssh-keygen -R '{known_hosts.host_key_name(hop.host, hop.port)}')",
                 reason="hostkey-changed")
-        if isinstance(exc, paramiko.AuthenticationException):
-            key = f" with key {node.identity_file}" if node.identity_file else ""
-            return ConnectError(node.name, f"authentication as {node.user} to {where}{key} "
-                                f"failed: {exc}", reason="authentication")
+        if isinstance(exc, paramiko.AuthenticationException) or \
+                "no authentication methods available" in str(exc).lower():
+            return ConnectError(node.name, f"authentication as {hop.user} to {where} failed; "
+                                f"tried {auth.keys_tried(hop.identity_files)}",
+                                reason="authentication")
+        if isinstance(exc, paramiko.ChannelException) and len(self._chain) > 1:
+            return ConnectError(node.name, f"{self._chain[-2][0].where} could not connect to "
+                                f"{where}: {exc.text}", reason="unreachable")
         if isinstance(exc, (socket.timeout, TimeoutError)):
             return ConnectError(node.name, f"timed out connecting to {where} after "
                                 f"{node.connect_timeout:g}s", reason="timeout")

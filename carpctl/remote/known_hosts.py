@@ -1,30 +1,38 @@
-"""Host key verification: which keys are known for a node, and what to do with a new one.
+"""Host key verification: which keys are known for a host, and what to do with a new one.
 
 The files read are the inventory's `known_hosts` (a team may share one) and the
 user's ~/.ssh/known_hosts. A key nobody knows is refused unless the user opted
-into accept-new; it is then recorded in ~/.ssh/known_hosts, like OpenSSH does,
-never in a file the inventory names. A key that differs from a known one is
-refused by paramiko itself (BadHostKeyException) before any policy is asked.
+into accept-new; it is then recorded like OpenSSH records it (hashed when ssh
+config says HashKnownHosts yes), in the inventory's first known_hosts file when
+it names one, else in ~/.ssh/known_hosts. A key that differs from a known one
+is refused by paramiko itself (BadHostKeyException) before any policy is asked.
+
+What the user must see (a skipped line, a key added) goes to the ``carpctl``
+logger at WARNING: the CLI prints it on stderr, a library caller's logging
+configuration decides.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from carpctl.inventory import Node
-
+log = logging.getLogger("carpctl")
 _lock = threading.Lock()
 _parsed: dict[Path, tuple[bytes, object]] = {}
 
+#: paramiko key names -> the TYPE OpenSSH's sshkey_type() prints ("ECDSA", not the curve).
+_OPENSSH_TYPES = {"ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA"}
+
 
 class UnknownHostKey(Exception):
-    """The node offered a key no known_hosts file lists (and accept-new is off)."""
+    """The host offered a key no known_hosts file lists (and accept-new is off)."""
 
     def __init__(self, hostname: str, key):
         super().__init__(f"unknown host key {key.get_name()} {fingerprint(key)} for {hostname}")
@@ -38,6 +46,11 @@ def fingerprint(key) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
+def openssh_type(key) -> str:
+    name = key.get_name()
+    return "ECDSA" if name.startswith("ecdsa-") else _OPENSSH_TYPES.get(name, name)
+
+
 def host_key_name(host: str, port: int) -> str:
     """The name known_hosts lists a host under (`[host]:port` off port 22)."""
     return host if port == 22 else f"[{host}]:{port}"
@@ -47,20 +60,34 @@ def user_file() -> Path:
     return Path.home() / ".ssh" / "known_hosts"
 
 
-def files_for(node: Node) -> list[Path]:
-    files = [Path(p).expanduser() for p in node.known_hosts]
-    if user_file() not in files:
-        files.append(user_file())
-    return files
+@dataclass(frozen=True)
+class HostKeyFiles:
+    """Where one host's keys are looked up, and where a newly accepted one is written."""
+
+    files: tuple[Path, ...]
+    record_in: Path
+    hashed: bool = False
+
+    @classmethod
+    def of(cls, inventory_files: Sequence[Path], hashed: bool = False) -> HostKeyFiles:
+        files = [Path(p).expanduser() for p in inventory_files]
+        record_in = files[0] if files else user_file()
+        if user_file() not in files:
+            files.append(user_file())
+        return cls(tuple(files), record_in, hashed)
 
 
 def parsed(path: Path):
     """A known_hosts file as paramiko HostKeys, parsed once per content of the file.
 
-    paramiko's own loader is quadratic in the number of lines: with a hundred
-    nodes, reloading it for each connection cost more than the connections.
-    A missing file is an empty one. Marker lines (@cert-authority, @revoked)
-    are not understood and skipped, as paramiko does. OSError if unreadable.
+    paramiko's own loader is quadratic in the number of lines (with a hundred
+    nodes, reloading it for each connection cost more than the connections)
+    and raises on the first malformed line, which would stop every command.
+    Here a malformed line is skipped with a warning naming file:line; keys of
+    a type paramiko does not know and marker lines (@cert-authority,
+    @revoked) are skipped silently, as paramiko does. A missing file is an
+    empty one (the inventory loader refuses a missing file it names).
+    OSError if unreadable.
     """
     import paramiko
 
@@ -73,14 +100,8 @@ def parsed(path: Path):
         if cached is not None and cached[0] == content:
             return cached[1]
     keys = paramiko.HostKeys()
-    for line in content.decode("utf-8", "replace").splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "@")):
-            continue
-        try:
-            entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
-        except paramiko.SSHException:
-            continue
+    for number, line in enumerate(content.decode("utf-8", "replace").splitlines(), 1):
+        entry = _entry(line.strip(), f"{path}:{number}")
         for name in entry.hostnames if entry is not None else ():
             keys.add(name, entry.key.get_name(), entry.key)
     with _lock:
@@ -88,36 +109,60 @@ def parsed(path: Path):
     return keys
 
 
-def verify_with(client, node: Node, host: str, port: int, *, accept_new: bool) -> None:
+def _entry(line: str, where: str):
+    """One line's HostKeyEntry, or None (a comment, a marker, a key type paramiko lacks,
+    or a malformed line, which is reported)."""
+    import paramiko
+    from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
+
+    if not line or line.startswith(("#", "@")):
+        return None
+    if len(line.split()) < 3:
+        log.warning("carpctl: warning: %s: skipped, not `HOST TYPE KEY`", where)
+        return None
+    try:
+        return HostKeyEntry.from_line(line)
+    except (InvalidHostKey, paramiko.SSHException, ValueError) as exc:
+        reason = exc.exc if isinstance(exc, InvalidHostKey) else exc
+        log.warning("carpctl: warning: %s: skipped, the key is not valid (%s)", where, reason)
+        return None
+
+
+def verify_with(client, keys: HostKeyFiles, host: str, port: int, *, accept_new: bool) -> None:
     """Arm a paramiko client: the known keys of this host only, and the strict policy."""
     name = host_key_name(host, port)
     known = client.get_host_keys()
-    for path in files_for(node):
+    for path in keys.files:
         for key_type, key in (parsed(path).lookup(name) or {}).items():
             known.add(name, key_type, key)
-    client.set_missing_host_key_policy(_policy(accept_new))
+    client.set_missing_host_key_policy(_policy(keys, accept_new))
 
 
-def _policy(accept_new: bool):
+def _policy(keys: HostKeyFiles, accept_new: bool):
     import paramiko
 
     class Policy(paramiko.MissingHostKeyPolicy):
         def missing_host_key(self, client, hostname, key):
             if not accept_new:
                 raise UnknownHostKey(hostname, key)
-            record(hostname, key)
+            record(keys, hostname, key)
             client.get_host_keys().add(hostname, key.get_name(), key)
 
     return Policy()
 
 
-def record(hostname: str, key) -> None:
-    """Append a newly accepted key to ~/.ssh/known_hosts (created 0700/0600 if missing)."""
-    target = user_file()
+def record(keys: HostKeyFiles, hostname: str, key) -> None:
+    """Append a newly accepted key (the file, and ~/.ssh, created private if missing),
+    and say so in OpenSSH's words."""
+    import paramiko
+
+    name = paramiko.HostKeys.hash_host(hostname) if keys.hashed else hostname
     with _lock:
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(target, "a", opener=_open_private) as f:
-            f.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+        keys.record_in.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(keys.record_in, "a", opener=_open_private) as f:
+            f.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+    log.warning("Warning: Permanently added '%s' (%s) to the list of known hosts.",
+                hostname, openssh_type(key))
 
 
 def _open_private(path: str, flags: int) -> int:
