@@ -39,7 +39,7 @@ def measure(method: str) -> None:
                 start = time.monotonic()
                 report = failover(session, session.inventory.pair(), to="peer", method=method)
                 totals.append(time.monotonic() - start)
-            handovers.append(report.handover)
+            handovers.append(report.handover_seconds)
             beyond, polled = _round_trips(lab)
             extra.append(beyond)
             polls.append(polled)

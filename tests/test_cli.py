@@ -85,8 +85,8 @@ def test_bad_usage_exits_2(capsys, argv):
     assert errors(capsys)[-1].startswith("carpctl")
 
 
-def test_a_bug_is_reported_in_one_line_without_a_traceback(capsys, mocker):
+def test_a_bug_is_reported_in_one_line_without_a_traceback(capsys, mocker, lab):
     mocker.patch("carpctl.flows.status.status", side_effect=RuntimeError("boom"))
-    assert main(["status", "-i", str(EXAMPLE)]) == 1
+    assert main(["status", "-i", str(lab.inventory)]) == 1
     (line,) = errors(capsys)
     assert "internal error (RuntimeError: boom)" in line and "CARPCTL_DEBUG=1" in line

@@ -79,7 +79,7 @@ def test_advskew_failover_hands_every_vhid_to_the_peer_within_the_carp_timing(la
     assert masters(lab) == {1: ["fw2"], 2: ["fw2"]}
     assert (report.source, report.target, report.method) == ("fw1", "fw2", "advskew")
     # fw1's next advertisement, 1.99 s after advskew 254, lets fw2 preempt
-    assert 1.2 < report.handover < 1.99 * 1.3 + 0.5
+    assert 1.2 < report.handover_seconds < 1.99 * 1.3 + 0.5
 
 
 def test_restoring_would_pull_master_back_so_the_old_master_stays_parked(lab, session):
@@ -125,7 +125,7 @@ def test_carpdemote_moves_master_even_when_the_target_has_preempt_off(lab, sessi
     lab.preempt("pair1", "fw2", False)
     report = failover(session, session.inventory.pair(), to="fw2", method="carpdemote")
     assert masters(lab) == {1: ["fw2"], 2: ["fw2"]}
-    assert report.handover < 1.0   # one packet exchange, no advertisement interval to wait
+    assert report.handover_seconds < 1.0   # one packet exchange, no advertisement interval to wait
     assert lab.truth("pair1")["nodes"]["fw1"]["demote"] == 50
 
 

@@ -73,3 +73,14 @@ def test_a_lab_on_loopback_is_not_refused(lab):
     from lab_inventories import lab_inventory
 
     assert main(["-i", str(lab_inventory(lab)), "status"]) == 0
+
+
+def test_a_pair_with_one_real_node_and_one_documentation_address_dials_neither(lab, capsys,
+                                                                               dialled):
+    document = yaml.safe_load(lab.inventory.read_text())
+    document["pairs"]["pair1"]["nodes"]["fw2"]["host"] = "192.0.2.12"
+    lab.inventory.write_text(yaml.safe_dump(document))
+
+    assert main(["-i", str(lab.inventory), "status"]) == 2
+    assert "pair1/fw2 is 192.0.2.12, a documentation address" in capsys.readouterr().err
+    assert dialled.call_count == 0 and lab.log("pair1", "fw1") == []

@@ -6,7 +6,6 @@ scripts read `"changes": true|false` from `--json`. See docs/deploy.md.
 
 from __future__ import annotations
 
-import threading
 from argparse import Namespace
 
 from carpctl.cli.output import Output
@@ -16,23 +15,22 @@ RESULTS = {0: "ok", 1: "failed", 2: "bad inventory", 3: "refused", 4: "NEEDS A P
 
 
 def run(args: Namespace, out: Output) -> int:
-    from carpctl.flows.deploy import DeployOptions, deploy, worst
+    from carpctl import api
+    from carpctl.flows.deploy import worst
 
     flags = " ".join(f"--{name.replace('_', '-')}" for name in
                      ("check", "diff", "handoff", "hand_back") if getattr(args, name))
     session = open_session(args, out, f"deploy {' '.join(args.pairs)} {flags}".strip(),
                            args.pairs)
     with session:
-        pairs = session.inventory.select(args.pairs)
+        session.inventory.select(args.pairs)   # an unknown pair: a usage error first
         if not args.check:
             can_confirm(args, out, "deploy")
-        options = DeployOptions(
-            check=args.check, diff=args.diff, only=tuple(args.only or ()),
-            handoff=args.handoff, hand_back=args.hand_back,
-            confirm_timeout=args.confirm_timeout, break_lock=args.break_lock,
-            confirm=None if args.check or args.yes else _asker(session, args.handoff))
-        reports = deploy(session, pairs, options, parallel=args.parallel,
-                         fail_fast=args.fail_fast)
+        reports = api.deploy(session, *args.pairs, check=args.check, diff=args.diff,
+                             only=tuple(args.only or ()), handoff=args.handoff,
+                             hand_back=args.hand_back, confirm_timeout=args.confirm_timeout,
+                             break_lock=args.break_lock, parallel=args.parallel,
+                             fail_fast=args.fail_fast)
         code = worst([r.exit_code for r in reports])
         session.finish(code, " | ".join(r.summary for r in reports))
     if out.json_mode:
@@ -48,19 +46,6 @@ def run(args: Namespace, out: Output) -> int:
         else:
             out.line(report.summary, style="green")
     return code
-
-
-def _asker(session, handoff: bool):
-    """The terminal prompt, one pair at a time even when pairs deploy in parallel."""
-    lock = threading.Lock()
-    how = ", handing MASTER over to the updated BACKUP" if handoff else ""
-
-    def ask(pair, plans) -> bool:
-        changes = "; ".join(f"{p.node}: {', '.join(c.dest for c in p.changed)}"
-                            for p in plans if p.changed)
-        with lock:
-            return session.confirm(f"Install and apply on {pair.name} ({changes}){how}?")
-    return ask
 
 
 def _result(report, check: bool) -> str:

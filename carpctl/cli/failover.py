@@ -27,7 +27,8 @@ def to_json(report) -> dict:
     return {
         "pair": report.pair, "source": report.source, "target": report.target,
         "method": report.method, "already": report.already,
-        "handover_seconds": round(report.handover, 3), "total_seconds": round(report.total, 3),
+        "handover_seconds": round(report.handover_seconds, 3),
+        "total_seconds": round(report.total_seconds, 3),
         "restored": report.restored, "parked": report.parked, "unparked": report.unparked,
         "before": {n: _node_json(s) for n, s in report.before.items()},
         "after": {n: _node_json(s) for n, s in report.after.items()},
@@ -41,28 +42,22 @@ def _node_json(state) -> dict:
 
 
 def run(args: Namespace, out: Output) -> int:
-    from carpctl.flows.failover import failover
+    from carpctl import api
 
     pair_arg = f" {args.pair}" if args.pair else ""
     session = open_session(args, out, f"failover{pair_arg} --to {args.to}",
                            [args.pair] if args.pair else [])
     with session:
-        pair = session.inventory.pair(args.pair)
         can_confirm(args, out, "failover")   # before any node is contacted
-
-        def confirm(plan) -> bool:
-            return session.confirm(f"Hand MASTER of {pair.name} from {plan.source} to "
-                                   f"{plan.target} ({plan.method})? Relay sessions will be reset.")
-
-        report = failover(session, pair, to=args.to, method=args.method, timeout=args.timeout,
-                          keep_demoted=args.keep_demoted, force=args.force,
-                          break_lock=args.break_lock, confirm=confirm)
+        report = api.failover(session, args.pair, to=args.to, method=args.method,
+                              timeout=args.timeout, keep_demoted=args.keep_demoted,
+                              force=args.force, break_lock=args.break_lock)
         if report.already:
             summary = f"{report.target} is already MASTER on every vhid; nothing to do"
         else:
             how = f"undoing {report.target}'s parking" if report.unparked else report.method
             summary = (f"MASTER handed from {report.source} to {report.target} in "
-                       f"{report.handover:.2f}s (total {report.total:.1f}s, {how})")
+                       f"{report.handover_seconds:.2f}s (total {report.total_seconds:.1f}s, {how})")
         session.finish(EXIT_OK, summary)
     if out.json_mode:
         out.json(to_json(report))

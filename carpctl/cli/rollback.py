@@ -10,23 +10,16 @@ from carpctl.errors import EXIT_OK
 
 
 def run(args: Namespace, out: Output) -> int:
-    from carpctl.flows.deploy.rollback import rollback
+    from carpctl import api
 
     command = f"rollback {args.pair}" + (f" --node {args.node}" if args.node else "") + \
         (f" --to {args.to}" if args.to else "")
     session = open_session(args, out, command, [args.pair])
     with session:
-        pair = session.inventory.pair(args.pair)
+        session.inventory.pair(args.pair)   # an unknown pair: a usage error first
         can_confirm(args, out, "rollback")
-
-        def confirm(pair, run, candidates) -> bool:
-            files = "; ".join(f"{c.node}: {', '.join(s.dest for s in c.staged)}"
-                              for c in candidates)
-            return session.confirm(f"Put back the files deploy {run} replaced on "
-                                   f"{pair.name} ({files})?")
-
-        report = rollback(session, pair, node=args.node, to=args.to,
-                          break_lock=args.break_lock, confirm=None if args.yes else confirm)
+        report = api.rollback(session, args.pair, node=args.node, to=args.to,
+                              break_lock=args.break_lock)
         session.finish(EXIT_OK, report.summary)
     if out.json_mode:
         out.json({"pair": report.pair, "run": report.run, "exit_code": EXIT_OK,

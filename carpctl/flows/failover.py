@@ -38,8 +38,8 @@ class FailoverReport:
     target: str
     method: str
     already: bool
-    handover: float                   # seconds from the demotion to the target MASTER everywhere
-    total: float
+    handover_seconds: float           # from the demotion to the target MASTER everywhere
+    total_seconds: float
     restored: bool                    # the source's original values are back
     parked: str | None                # why the source stays demoted, and how to hand back
     unparked: bool                    # the hand-over was undoing the target's parking alone

@@ -151,7 +151,7 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
             target = master if args.get("value") == "back" else _resolve(pair, master, args["to"])
         report = failover(session, pair, to=target, method=args.get("method"))
         return "already MASTER" if report.already else report.parked or \
-            f"MASTER on {report.target} after {report.handover:.1f}s"
+            f"MASTER on {report.target} after {report.handover_seconds:.1f}s"
     if step.kind == "run":
         return run_command(session, node, args["value"])
     if step.kind == "reboot":

@@ -275,7 +275,7 @@ class _PairDeploy:
                               f"when the pair is healthy") from None
         self.report.master = report.target
         self.session.step(step, "ok", pair=self.pair.name, master=report.target,
-                          seconds=round(report.handover, 3))
+                          seconds=round(report.handover_seconds, 3))
 
     def discard_unused(self) -> None:
         """Staged copies on nodes that were never committed (--check removed its own)."""
