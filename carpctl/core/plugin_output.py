@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from carpctl.core.carp import Finding, PairVerdict
+from carpctl.core.carp import SEVERITY, Finding, PairVerdict
 from carpctl.core.severity import Severity, graded, worst
 from carpctl.facts.state import NodeState
 
@@ -107,8 +107,16 @@ def check_pair(pair: str, verdict: PairVerdict, nodes: Sequence[NodeState],
             findings.append((thresholds.grade(diff), Finding(
                 "pf-states-diff", f"pf state counts differ by {diff} ({a.node} {a.pf.states}, "
                 f"{b.node} {b.pf.states})")))
-    return PairCheck(pair, verdict.verdict, verdict.master, worst(s for s, _ in findings), tuple(findings),
-                     _perfdata(pair, verdict, nodes, diff, thresholds))
+    return PairCheck(pair, _headline(findings), verdict.master, worst(s for s, _ in findings),
+                     tuple(findings), _perfdata(pair, verdict, nodes, diff, thresholds))
+
+
+def _headline(findings: Sequence[tuple[Severity, Finding]]) -> str:
+    """The code of the worst finding by severity (then by the verdict order), or healthy."""
+    def order(item: tuple[Severity, Finding]) -> tuple[int, int]:
+        code = item[1].code
+        return (-item[0].rank, SEVERITY.index(code) if code in SEVERITY else len(SEVERITY))
+    return min(findings, key=order)[1].code if findings else "healthy"
 
 
 def _perfdata(pair: str, verdict: PairVerdict, nodes: Sequence[NodeState], diff: int | None,
