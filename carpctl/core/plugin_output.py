@@ -97,7 +97,8 @@ def _is_state_count_finding(finding: Finding) -> bool:
 
 
 def check_pair(pair: str, verdict: PairVerdict, nodes: Sequence[NodeState],
-               thresholds: StateDiffThresholds = StateDiffThresholds()) -> PairCheck:
+               thresholds: StateDiffThresholds | None = None) -> PairCheck:
+    thresholds = thresholds or StateDiffThresholds()
     findings = graded(verdict, nodes)
     diff = state_diff(nodes)
     if thresholds.given:   # the user's numbers replace the built-in rule
