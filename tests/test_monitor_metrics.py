@@ -176,3 +176,11 @@ def test_an_output_in_a_missing_directory_is_one_line(capsys, lab, tmp_path):
                  "--output", str(target)]) == 2
     assert capsys.readouterr().err == \
         f"carpctl: error: --output {target}: No such file or directory\n"
+
+
+def test_the_textfile_from_cron_is_not_journaled(capsys, lab, tmp_path):
+    from carpctl.runtime.history import History
+
+    main(["status", "-i", str(lab_inventory(lab)), "--format", "prometheus",
+          "--output", str(tmp_path / "carpctl.prom")])
+    assert History().runs() == []

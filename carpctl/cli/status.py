@@ -13,7 +13,7 @@ from carpctl.errors import EXIT_FAILED, EXIT_OK, UsageError
 def run(args: Namespace, out: Output) -> int:
     prometheus = _prometheus_options(args)
     session = open_session(args, out, " ".join(["status", *args.pairs]), args.pairs,
-                           journal=args.watch is None)
+                           journal=args.watch is None and not prometheus)
     with session:
         pairs = session.inventory.select(args.pairs)
         if prometheus:
@@ -75,7 +75,8 @@ def _prometheus_options(args: Namespace) -> bool:
 def metrics(session, pairs, args: Namespace, out: Output) -> int:
     """The exporter's metrics once (or every --watch seconds), to stdout or --output FILE.
 
-    The exit code is status's own: 0 only when every pair is healthy.
+    The exit code is status's own: 0 only when every pair is healthy. Not
+    journaled: a textfile is rewritten from cron every minute.
     """
     from carpctl.flows.exporter import exposition, read, write_textfile
 
@@ -90,8 +91,6 @@ def metrics(session, pairs, args: Namespace, out: Output) -> int:
                 out.stream.flush()
             code = EXIT_OK if all(r.verdict.healthy for r in reading.statuses) else EXIT_FAILED
             if args.watch is None:
-                session.finish(code, ", ".join(f"{r.pair} {r.verdict.verdict}"
-                                               for r in reading.statuses))
                 return code
             time.sleep(args.watch)
     except KeyboardInterrupt:
