@@ -7,14 +7,17 @@ from argparse import Namespace
 
 from carpctl.cli.output import Output
 from carpctl.cli.session import open_session
-from carpctl.errors import EXIT_FAILED, EXIT_OK
+from carpctl.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 
 def run(args: Namespace, out: Output) -> int:
+    prometheus = _prometheus_options(args)
     session = open_session(args, out, " ".join(["status", *args.pairs]), args.pairs,
-                           journal=args.watch is None)
+                           journal=args.watch is None and not prometheus)
     with session:
         pairs = session.inventory.select(args.pairs)
+        if prometheus:
+            return metrics(session, pairs, args, out)
         if args.watch is None:
             code, summary = report(session, pairs, args.parallel, out)
             session.finish(code, summary)
@@ -57,3 +60,40 @@ def watch(session, pairs, parallel: int, every: float, out: Output) -> int:
             time.sleep(every)
     except KeyboardInterrupt:
         return code
+
+
+def _prometheus_options(args: Namespace) -> bool:
+    """--format prometheus and --output go together, and not with --json."""
+    prometheus = getattr(args, "format", "table") == "prometheus"
+    if getattr(args, "output", None) and not prometheus:
+        raise UsageError("--output needs --format prometheus")
+    if prometheus and args.json:
+        raise UsageError("--format prometheus and --json are two formats; choose one")
+    return prometheus
+
+
+def metrics(session, pairs, args: Namespace, out: Output) -> int:
+    """The exporter's metrics once (or every --watch seconds), to stdout or --output FILE.
+
+    The exit code is status's own: 0 only when every pair is healthy. Not
+    journaled: a textfile is rewritten from cron every minute.
+    """
+    from carpctl.flows.exporter import exposition, read, write_textfile
+
+    code = EXIT_OK
+    try:
+        while True:
+            reading = read(session, pairs, args.parallel)
+            if args.output:
+                write_textfile(args.output, reading)
+            else:
+                out.stream.write(exposition(reading).decode())
+                out.stream.flush()
+            code = EXIT_OK if all(r.verdict.healthy for r in reading.statuses) else EXIT_FAILED
+            if args.watch is None:
+                return code
+            time.sleep(args.watch)
+    except KeyboardInterrupt:
+        if args.watch is None:
+            raise
+        return code   # Ctrl-C is how a watch ends
