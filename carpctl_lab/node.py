@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .fs import NodeFS
 from .netstart import ifconfig_argvs, rc_conf_flags, sysctl_settings
 from .openbsd.ifaces import physical_ifaces
+from .openbsd.pf_proto import proto_passes
 from .openbsd.pf_ssh import ssh_verdict
 from .proc import DropConnection, Proc, Registry
 
@@ -186,6 +187,17 @@ class Node:
             if self.faults.ssh_down or self.now() < self.ssh_ready_at:
                 return "refuse"
             return ssh_verdict(self.pf, self.ifaces.values())  # loaded pf rules may block ssh
+
+    def pf_passes(self, proto: str, direction: str, dev: str | None) -> bool:
+        """The loaded rules on a `carp` or `pfsync` packet on a physical interface."""
+        if dev is None:
+            return False
+        iface = self.ifaces.get(dev)
+        return proto_passes(self.pf, proto, direction, dev, iface.groups if iface else ())
+
+    def carp_filter(self, direction: str, carpdev: str) -> bool:
+        """What the CARP model asks about every advertisement this node sends or hears."""
+        return self.pf_passes("carp", direction, carpdev)
 
     def record(self, entry: LogEntry) -> None:
         with self._log_lock:

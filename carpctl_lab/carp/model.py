@@ -24,20 +24,19 @@ from collections.abc import Iterable
 
 from .rules import (
     BACKUP,
-    BOW_OUT,
     INIT,
     MASTER,
     USEC,
     Advert,
-    Verdict,
     interval_us,
-    judge,
     master_down_us,
 )
 from .state import (
     CARP_GROUP,
+    KEPT_GROUPS,
     CarpModelError,
     CarpView,
+    Filter,
     Iface,
     Node,
     NodeDown,
@@ -46,7 +45,9 @@ from .state import (
     NoSuchNode,
     Transition,
 )
+from .stats import MALFORMED, CarpStats
 from .timeline import Action, Scheduled, Timeline, Timer
+from .wire import Wire
 
 __all__ = [
     "CarpModel", "CarpModelError", "CarpView", "NoSuchGroup", "NoSuchInterface", "NoSuchNode",
@@ -65,7 +66,7 @@ def _check_range(what: str, value: int, low: int, high: int) -> None:
         raise ValueError(f"{what} {value} outside {low}..{high}")
 
 
-class CarpModel:
+class CarpModel(Wire):
     """One pair (or more generally a set of nodes on shared segments) and its vhids."""
 
     def __init__(self) -> None:
@@ -87,12 +88,19 @@ class CarpModel:
         self._live(node, now).preempt = value
 
     def set_allow(self, node: str, value: bool, now: float) -> None:
-        """net.inet.carp.allow: 0 drops every CARP packet the node receives."""
+        """net.inet.carp.allow: 0 drops every CARP packet the node receives (after counting it)."""
         self._live(node, now).allow = value
+
+    def set_filter(self, node: str, verdict: Filter | None) -> None:
+        """pf on the node's CARP packets: consulted per packet, so new rules act at once.
+
+        The caller advances the model before changing what the filter answers.
+        """
+        self._node(node).filter = verdict
 
     # -- interface configuration (ifconfig carpN ...) --------------------------------
     def configure(self, node: str, ifname: str, now: float, *, vhid: int, advbase: int = 1,
-                  advskew: int = 0, carpdev: str = "em0") -> None:
+                  advskew: int = 0, carpdev: str = "em0", key: str | None = None) -> None:
         """Create or reconfigure a carp interface (SIOCSVH).
 
         A new interface is up, as its address makes it. A new carpdev or vhid
@@ -107,7 +115,7 @@ class CarpModel:
                 raise ValueError(f"vhid {vhid} already used by {other.name} on {carpdev}")
         iface = n.ifaces.get(ifname)
         if iface is None:
-            iface = n.ifaces[ifname] = Iface(ifname, vhid, advbase, advskew, carpdev)
+            iface = n.ifaces[ifname] = Iface(ifname, vhid, advbase, advskew, carpdev, key=key)
             self._carpdev_state(n, iface)
         else:
             if carpdev != iface.carpdev:
@@ -120,6 +128,44 @@ class CarpModel:
             iface.advbase, iface.advskew = advbase, advskew
         self._setrun(n, iface)
         self._flush()
+
+    def set_key(self, node: str, ifname: str, key: str, now: float) -> None:
+        """`ifconfig carpN pass KEY` (SIOCSVH): the HMAC key changes at once, nothing is sent.
+
+        ifconfig copies at most 19 bytes (strlcpy into CARP_KEY_LEN 20) and the
+        kernel ignores an empty key, so `pass ""` keeps the old one.
+        """
+        iface = self._iface(self._live(node, now), ifname)
+        if key:
+            iface.key = key[:19]
+
+    def add_group(self, node: str, ifname: str, group: str, now: float) -> None:
+        """`ifconfig carpN group G`: joins after the groups it has; a new group counts 0."""
+        n = self._live(node, now)
+        iface = self._iface(n, ifname)
+        if group not in iface.groups:
+            iface.groups.append(group)
+            n.groups.setdefault(group, 0)
+
+    def create_group(self, node: str, group: str, now: float) -> None:
+        """A group that exists on the node (some interface joined it) gets a counter of 0."""
+        self._live(node, now).groups.setdefault(group, 0)
+
+    def remove_group(self, node: str, ifname: str, group: str, now: float) -> None:
+        """`ifconfig carpN -group G`; a group its last member leaves is gone, counter and all."""
+        n = self._live(node, now)
+        iface = self._iface(n, ifname)
+        if group not in iface.groups:
+            raise NoSuchGroup(f"{node}: {ifname} is not in group {group!r}")
+        iface.groups.remove(group)
+        if group not in KEPT_GROUPS and not any(group in i.groups for i in n.ifaces.values()):
+            del n.groups[group]
+
+    def inject_malformed(self, node: str, carpdev: str, damage: str, now: float) -> None:
+        """A damaged advertisement (`ttl`, `short`, `checksum`, `version`) arrives on carpdev."""
+        if damage not in MALFORMED:
+            raise ValueError(f"unknown damage {damage!r}; known: {', '.join(MALFORMED)}")
+        self._inject_malformed(self._live(node, now), carpdev, damage)
 
     def remove_interface(self, node: str, ifname: str, now: float) -> None:
         """ifconfig carpN destroy: silent (no bow-out), like a crash for that vhid."""
@@ -187,8 +233,8 @@ class CarpModel:
             raise ValueError(f"{node}: demote counter of group {group} would be {value}, "
                              f"outside 0..{MAX_DEMOTE} (EINVAL)")
         n.groups[group] = value
-        if delta > 0 and group == CARP_GROUP:
-            self._advertise_masters(n)
+        if delta > 0:
+            self._advertise_masters(n, group)
         self._flush()
 
     def demote_adjust(self, node: str, delta: int, now: float, *,
@@ -304,6 +350,14 @@ class CarpModel:
     def preempt(self, node: str) -> bool:
         return self._node(node).preempt
 
+    def stats(self, node: str) -> CarpStats:
+        """The node's CARP counters as `netstat -s -p carp` reads them (a copy)."""
+        return self._node(node).stats.copy()
+
+    def groups(self, node: str, ifname: str) -> list[str]:
+        """The carp interface's groups in join order (ifconfig's `groups:` line)."""
+        return list(self._iface(self._node(node), ifname).groups)
+
     def allow(self, node: str) -> bool:
         return self._node(node).allow
 
@@ -372,42 +426,7 @@ class CarpModel:
         if iface.state == BACKUP:
             self._set_state(n, iface, MASTER)
             self._send(n, iface)
-
-    def _send(self, n: Node, iface: Iface, *, bow_out: bool = False) -> None:
-        """carp_send_ad: queue one advertisement; the next is due I later, none after bow-out."""
-        base, skew = (BOW_OUT, BOW_OUT) if bow_out else (iface.advbase, iface.advskew)
-        if iface.carpdev not in n.links_down:
-            self._outbox.append((n, Advert(iface.vhid, base, skew, self._demote_count(n, iface))))
-        if not bow_out:
-            self._arm(n, iface, interval_us(iface.advbase, iface.advskew))
-
-    def _advertise_masters(self, n: Node) -> None:
-        """carp_send_ad_all for one node: every running MASTER advertises now."""
-        for iface in list(n.ifaces.values()):
-            if iface.running and iface.state == MASTER:
-                self._send(n, iface)
-
-    def _flush(self) -> None:
-        """Deliver queued advertisements, and the answers they provoke, until quiet."""
-        while self._outbox:
-            sender, advert = self._outbox.popleft()
-            for n in self._nodes.values():
-                if n is sender or not n.powered or not n.allow:
-                    continue
-                for iface in list(n.ifaces.values()):
-                    if iface.vhid == advert.vhid and iface.state != INIT:
-                        self._receive(n, iface, advert)
-
-    def _receive(self, n: Node, iface: Iface, advert: Advert) -> None:
-        verdict = judge(iface.state, advbase=iface.advbase, advskew=iface.advskew,
-                        demote=self._demote_count(n, iface), preempt=n.preempt, advert=advert)
-        if verdict is Verdict.STEP_DOWN:
-            self._set_state(n, iface, BACKUP)
-            self._setrun(n, iface)
-        elif verdict is Verdict.TAKE_OVER:
-            self._master_down(n, iface)
-        elif verdict is Verdict.WAIT:
-            self._setrun(n, iface)
+            n.stats.preempt += 1
 
     def _if_down(self, n: Node, iface: Iface) -> None:
         if iface.state == MASTER:
@@ -416,8 +435,9 @@ class CarpModel:
         self._set_state(n, iface, INIT)
 
     def _demote_count(self, n: Node, iface: Iface) -> int:
-        """carp_group_demote_count: the groups' sum (only `carp` here), else the own count."""
-        return min(n.groups[CARP_GROUP] or iface.link_demote, MAX_DEMOTE)
+        """carp_group_demote_count: the sum over the interface's groups, else its own count."""
+        total = sum(n.groups.get(group, 0) for group in iface.groups)
+        return min(total or iface.link_demote, MAX_DEMOTE)
 
     def _adjust(self, n: Node, delta: int, groups: Iterable[str],
                 iface: Iface | None = None) -> None:
@@ -437,17 +457,17 @@ class CarpModel:
             self._set_state(n, iface, INIT)
             if not iface.suppressed:
                 iface.suppressed = True
-                self._adjust(n, 1, (CARP_GROUP,), iface)
+                self._adjust(n, 1, iface.groups, iface)
         elif iface.suppressed:
             self._set_state(n, iface, INIT)
             iface.suppressed = False
             self._setrun(n, iface)
-            self._adjust(n, -1, (CARP_GROUP,), iface)
+            self._adjust(n, -1, iface.groups, iface)
 
     def _detach(self, n: Node, iface: Iface) -> None:
         """carpdetach: INIT without a word, the interface's link demotion given back."""
         if iface.link_demote:
-            self._adjust(n, -iface.link_demote, (CARP_GROUP,), iface)
+            self._adjust(n, -iface.link_demote, iface.groups, iface)
         iface.suppressed = False
         iface.up = False
         self._set_state(n, iface, INIT)
