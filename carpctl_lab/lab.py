@@ -299,6 +299,15 @@ class Lab:
     def syspatch_pending(self, pair: str, node: str, patches: Iterable[str]) -> None:
         self.node(pair, node).syspatch_pending = list(patches)
 
+    def relayd_fails(self, pair: str, node: str, fails: bool = True) -> None:
+        """relayd dies at start although relayd.conf parses: `rcctl start relayd` prints
+        `relayd(failed)` and exits 1, at boot too. Stays until cleared."""
+        self.node(pair, node).faults.relayd_fails = fails
+
+    def reorder_kernel(self, pair: str, node: str, seconds: float) -> None:
+        """rc's background reorder_kernel runs for `seconds` more: syspatch refuses meanwhile."""
+        self._at(pair, node, lambda n, now: setattr(n, "reorder_until", now + seconds))
+
     def clear_faults(self, pair: str, node: str) -> None:
         target = self.node(pair, node)
         target.faults = type(target.faults)()

@@ -27,6 +27,7 @@ class Timing:
     ssh_delay: float = 0.3       # power-on to sshd accepting logins
     rc_time: float = 1.0         # power-on to the end of /etc/rc (-carpdemote 128)
     bulk_time: float = 1.5       # pfsync0 up to its bulk update being done (-32)
+    reorder_time: float = 0.0    # power-on to the end of rc's background reorder_kernel
     reboot_downtime: float = 2.0
 
 
