@@ -164,7 +164,7 @@ def fault(directory: Path, name: str, target: str, values: list[str]) -> Any:
     args: list[Any] = [pair] if node is None else [pair, node]
     kwargs: dict[str, Any] = {}
     words = list(values)
-    if name in ("ssh-down", "refuse-ssh", "disk-full"):
+    if name in ("ssh-down", "refuse-ssh", "disk-full", "relayd-fail"):
         args.append(not (words and words[0] in ("off", "no", "false")))
     elif name in ("preempt", "allow"):
         args.append(_on_off(words))
@@ -186,6 +186,13 @@ def fault(directory: Path, name: str, target: str, values: list[str]) -> Any:
         kwargs["after"] = "after" in words[2:]
     elif name == "syspatch":
         args.append(words)
+    elif name == "reorder-kernel":
+        args.append(float(words[0]) if words else 60.0)
+    elif name == "carp-pass":
+        args.append(words[0])
+        kwargs["persistent"] = "persistent" in words[1:]
+    elif name == "carp-garbage":
+        args += [words[0], words[1], int(words[2]) if len(words) > 2 else 1]
     return control.request(directory, {"op": "fault", "name": name, "args": args,
                                        "kwargs": kwargs})
 

@@ -23,6 +23,8 @@ FAULTS = {  # name -> Lab method; arguments arrive as keywords
     "refuse-ssh": "refuse_new", "link": "link", "preempt": "preempt", "allow": "allow",
     "webhost": "webhost", "slow": "slow", "drop": "drop", "doas": "doas",
     "disk-full": "disk_full", "syspatch": "syspatch_pending", "clear": "clear_faults",
+    "relayd-fail": "relayd_fails", "reorder-kernel": "reorder_kernel", "carp-pass": "carp_pass",
+    "carp-garbage": "carp_garbage",
 }
 
 

@@ -22,6 +22,7 @@ class CarpSpec:
     carpdev: str
     address: str
     netmask: str = "255.255.255.0"
+    groups: tuple[str, ...] = ()   # interface groups besides `carp` (`group X` lines)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class PairSpec:
 def hostname_carp(spec: PairSpec, carp: CarpSpec, index: int) -> str:
     return (f"inet {carp.address} {carp.netmask} NONE vhid {carp.vhid} "
             f"carpdev {carp.carpdev} advbase {spec.advbase} "
-            f"advskew {spec.advskew[index]} pass {spec.carp_pass}\n")
+            f"advskew {spec.advskew[index]} pass {spec.carp_pass}\n"
+            + "".join(f"group {group}\n" for group in carp.groups))
 
 
 def pf_conf(spec: PairSpec) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -247,6 +248,34 @@ class Lab:
         """net.inet.carp.allow: 0 makes the node deaf to its peer (split brain)."""
         self._at(pair, node, lambda n, now: n.pair.model.set_allow(n.name, on, now))
 
+    def carp_pass(self, pair: str, node: str, key: str, *, persistent: bool = False) -> None:
+        """The node's carp `pass` (HMAC key) on every carp interface, as `ifconfig carpN pass`.
+
+        With a key the peer does not share, each side drops the other's
+        advertisements (bad authentication) and becomes MASTER after its
+        master-down timer: split brain. `persistent` also rewrites the `pass`
+        word of the node's /etc/hostname.carpN files, so it survives a reboot.
+        """
+        def apply(n: Node, now: float) -> None:
+            for view in n.pair.model.interfaces(n.name):
+                n.pair.model.set_key(n.name, view.name, key, now)
+            if persistent:
+                for ifname in n._hostname_files():
+                    if ifname.startswith("carp"):
+                        path = f"/etc/hostname.{ifname}"
+                        n.fs.write_text(path, re.sub(r"\bpass \S+", lambda _: f"pass {key}",
+                                                     n.fs.read_text(path)))
+        self._at(pair, node, apply)
+
+    def carp_garbage(self, pair: str, node: str, carpdev: str, damage: str,
+                     count: int = 1) -> None:
+        """`count` damaged advertisements (`ttl`, `short`, `checksum`, `version`) reach the
+        node on carpdev: `netstat -s -p carp` counts them received, then dropped."""
+        def inject(n: Node, now: float) -> None:
+            for _ in range(count):
+                n.pair.model.inject_malformed(n.name, carpdev, damage, now)
+        self._at(pair, node, inject)
+
     def webhost(self, pair: str, address: str, up: bool) -> None:
         lab_pair = self.pairs[pair]
         if address not in lab_pair.webhosts:
@@ -269,6 +298,15 @@ class Lab:
 
     def syspatch_pending(self, pair: str, node: str, patches: Iterable[str]) -> None:
         self.node(pair, node).syspatch_pending = list(patches)
+
+    def relayd_fails(self, pair: str, node: str, fails: bool = True) -> None:
+        """relayd dies at start although relayd.conf parses: `rcctl start relayd` prints
+        `relayd(failed)` and exits 1, at boot too. Stays until cleared."""
+        self.node(pair, node).faults.relayd_fails = fails
+
+    def reorder_kernel(self, pair: str, node: str, seconds: float) -> None:
+        """rc's background reorder_kernel runs for `seconds` more: syspatch refuses meanwhile."""
+        self._at(pair, node, lambda n, now: setattr(n, "reorder_until", now + seconds))
 
     def clear_faults(self, pair: str, node: str) -> None:
         target = self.node(pair, node)

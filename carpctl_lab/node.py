@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .fs import NodeFS
 from .netstart import ifconfig_argvs, rc_conf_flags, sysctl_settings
 from .openbsd.ifaces import physical_ifaces
+from .openbsd.pf_proto import proto_passes
 from .openbsd.pf_ssh import ssh_verdict
 from .proc import DropConnection, Proc, Registry
 
@@ -63,6 +64,7 @@ class Faults:
     refuse_new: bool = False           # new SSH connections get no answer (like a pf block drop)
     ssh_down: bool = False             # sshd stopped: connections are refused
     reboot_downtime: float | None = None  # how long `reboot` keeps the node off
+    relayd_fails: bool = False         # relayd exits at start although its config parses
 
 
 @dataclass
@@ -120,6 +122,7 @@ class Node:
         self.booted_at = 0.0               # wall clock of the last boot (kern.boottime)
         self.kernel_build = 1              # `uname -v` GENERIC.MP#N; a relinked kernel counts up
         self.kernel_relinked = False       # syspatch relinked a kernel that a reboot will load
+        self.reorder_until = 0.0           # /usr/libexec/reorder_kernel runs until then (rc)
         self.log: list[LogEntry] = []
         self._log_lock = threading.Lock()
         self._down = threading.Event()     # set while powered off: interrupts sleeps
@@ -146,15 +149,19 @@ class Node:
         line = " ".join(argv)
         if faults.delay and (faults.delay_match is None or re.search(faults.delay_match, line)):
             self.sleep(faults.delay)
-        if faults.drop_count and not faults.drop_after and faults.drop_match \
-                and re.search(faults.drop_match, line):
-            faults.drop_count -= 1
-            raise DropConnection(line)
+        self.drop_point(line, after=False)
 
     def after_command(self, line: str) -> None:
         """Called by sshd once an exec finished: the 'drop after' fault."""
+        self.drop_point(line, after=True)
+
+    def drop_point(self, line: str, *, after: bool) -> None:
+        """The `drop` fault: cut the connection at a command or SFTP request matching it.
+
+        SFTP requests are seen as `sftp OP PATH [PATH]` (open, rename, remove, setstat).
+        """
         faults = self.faults
-        if faults.drop_count and faults.drop_after and faults.drop_match \
+        if faults.drop_count and faults.drop_after == after and faults.drop_match \
                 and re.search(faults.drop_match, line):
             faults.drop_count -= 1
             raise DropConnection(line)
@@ -186,6 +193,17 @@ class Node:
             if self.faults.ssh_down or self.now() < self.ssh_ready_at:
                 return "refuse"
             return ssh_verdict(self.pf, self.ifaces.values())  # loaded pf rules may block ssh
+
+    def pf_passes(self, proto: str, direction: str, dev: str | None) -> bool:
+        """The loaded rules on a `carp` or `pfsync` packet on a physical interface."""
+        if dev is None:
+            return False
+        iface = self.ifaces.get(dev)
+        return proto_passes(self.pf, proto, direction, dev, iface.groups if iface else ())
+
+    def carp_filter(self, direction: str, carpdev: str) -> bool:
+        """What the CARP model asks about every advertisement this node sends or hears."""
+        return self.pf_passes("carp", direction, carpdev)
 
     def record(self, entry: LogEntry) -> None:
         with self._log_lock:
@@ -250,6 +268,7 @@ class Node:
         if self.fs.isfile("/etc/rc.local"):  # etc/rc runs it before lowering its demotion
             self.system(["sh", "/etc/rc.local"])
         self.ssh_ready_at = now if settled else now + timing.ssh_delay
+        self.reorder_until = now if settled else now + timing.reorder_time
         if not settled:
             def end_of_rc(at: float) -> None:
                 if self.alive(generation):

@@ -27,6 +27,7 @@ class Timing:
     ssh_delay: float = 0.3       # power-on to sshd accepting logins
     rc_time: float = 1.0         # power-on to the end of /etc/rc (-carpdemote 128)
     bulk_time: float = 1.5       # pfsync0 up to its bulk update being done (-32)
+    reorder_time: float = 0.0    # power-on to the end of rc's background reorder_kernel
     reboot_downtime: float = 2.0
 
 
@@ -45,6 +46,7 @@ class LabPair:
             Node(self, i, name, root / name, registry) for i, name in enumerate(spec.nodes))
         for i, node in enumerate(self.nodes):
             self.model.add_node(node.name, preempt=spec.preempt[i])
+            self.model.set_filter(node.name, node.carp_filter)
             write_image(node.fs, spec, i)
             node.syspatch_pending = list(spec.syspatch_pending)
 
@@ -100,9 +102,20 @@ class LabPair:
         return all(n.powered and n.pfsync.up and n.links.get(n.pfsync.syncdev or "", True)
                    for n in self.nodes)
 
+    def pfsync_flows(self, sender: Node, receiver: Node) -> bool:
+        """pf lets sender's pfsync packets out of its syncdev and into receiver's."""
+        return (sender.pf_passes("pfsync", "out", sender.pfsync.syncdev)
+                and receiver.pf_passes("pfsync", "in", receiver.pfsync.syncdev))
+
     def pf_states(self, node: Node) -> int:
-        """States a node holds: the MASTER's traffic, mirrored while pfsync works."""
+        """States a node holds: the MASTER's traffic, mirrored while pfsync reaches it.
+
+        Kept simple: a node that is MASTER of nothing holds the peer's states only
+        while pfsync runs on both and pf lets the peer's updates through; else its
+        states have expired (0), so the two counts stop following each other.
+        """
         if not node.pf.enabled:
             return 0
         is_master = any(v.state == "MASTER" for v in self.model.interfaces(node.name))
-        return self.traffic_states if is_master or self.pfsync_synced() else 0
+        synced = self.pfsync_synced() and self.pfsync_flows(node.peer, node)
+        return self.traffic_states if is_master or synced else 0

@@ -77,12 +77,24 @@ class NodeSFTP(asyncssh.SFTPServer):
     def __init__(self, chan: asyncssh.SSHServerChannel, node: Node):
         super().__init__(chan, chroot=str(node.fs.root).encode())
         self._fs: NodeFS = node.fs
+        self._node = node
+        self._chan = chan
         self._user: str = chan.get_extra_info("username")
+
+    def _cut(self, after: bool, op: str, *paths: bytes) -> None:
+        """The node's `drop` fault on an SFTP request: the connection goes, no answer."""
+        line = " ".join(["sftp", op, *(self._v(p) for p in paths)])
+        try:
+            self._node.drop_point(line, after=after)
+        except DropConnection:
+            self._chan.get_connection().abort()
+            raise asyncssh.SFTPConnectionLost("connection cut by the lab") from None
 
     def _v(self, path: bytes) -> str:
         return NodeFS.norm(path.decode("utf-8", "surrogateescape"))
 
     def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs):
+        self._cut(False, "open", path)
         vpath = self._v(path)
         writing = pflags & (asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT)
         existed = self._fs.exists(vpath)
@@ -101,15 +113,21 @@ class NodeSFTP(asyncssh.SFTPServer):
         return super().write(file_obj, offset, data)
 
     def remove(self, path: bytes) -> None:
+        self._cut(False, "remove", path)
         self._fs.unlink(self._v(path), self._user)
+        self._cut(True, "remove", path)
 
     def rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self._cut(False, "rename", oldpath, newpath)
         if self._fs.exists(self._v(newpath)):
             raise asyncssh.SFTPFailure("File already exists")
         self._fs.rename(self._v(oldpath), self._v(newpath), self._user)
+        self._cut(True, "rename", oldpath, newpath)
 
     def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self._cut(False, "rename", oldpath, newpath)
         self._fs.rename(self._v(oldpath), self._v(newpath), self._user)
+        self._cut(True, "rename", oldpath, newpath)
 
     def mkdir(self, path: bytes, attrs: asyncssh.SFTPAttrs) -> None:
         mode = attrs.permissions if attrs.permissions is not None else 0o755

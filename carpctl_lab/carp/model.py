@@ -22,22 +22,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from .membership import Membership
 from .rules import (
     BACKUP,
-    BOW_OUT,
     INIT,
     MASTER,
     USEC,
     Advert,
-    Verdict,
     interval_us,
-    judge,
     master_down_us,
 )
 from .state import (
     CARP_GROUP,
     CarpModelError,
     CarpView,
+    Filter,
     Iface,
     Node,
     NodeDown,
@@ -46,7 +45,9 @@ from .state import (
     NoSuchNode,
     Transition,
 )
+from .stats import CarpStats
 from .timeline import Action, Scheduled, Timeline, Timer
+from .wire import Wire
 
 __all__ = [
     "CarpModel", "CarpModelError", "CarpView", "NoSuchGroup", "NoSuchInterface", "NoSuchNode",
@@ -65,7 +66,7 @@ def _check_range(what: str, value: int, low: int, high: int) -> None:
         raise ValueError(f"{what} {value} outside {low}..{high}")
 
 
-class CarpModel:
+class CarpModel(Membership, Wire):
     """One pair (or more generally a set of nodes on shared segments) and its vhids."""
 
     def __init__(self) -> None:
@@ -87,12 +88,19 @@ class CarpModel:
         self._live(node, now).preempt = value
 
     def set_allow(self, node: str, value: bool, now: float) -> None:
-        """net.inet.carp.allow: 0 drops every CARP packet the node receives."""
+        """net.inet.carp.allow: 0 drops every CARP packet the node receives (after counting it)."""
         self._live(node, now).allow = value
+
+    def set_filter(self, node: str, verdict: Filter | None) -> None:
+        """pf on the node's CARP packets: consulted per packet, so new rules act at once.
+
+        The caller advances the model before changing what the filter answers.
+        """
+        self._node(node).filter = verdict
 
     # -- interface configuration (ifconfig carpN ...) --------------------------------
     def configure(self, node: str, ifname: str, now: float, *, vhid: int, advbase: int = 1,
-                  advskew: int = 0, carpdev: str = "em0") -> None:
+                  advskew: int = 0, carpdev: str = "em0", key: str | None = None) -> None:
         """Create or reconfigure a carp interface (SIOCSVH).
 
         A new interface is up, as its address makes it. A new carpdev or vhid
@@ -107,7 +115,7 @@ class CarpModel:
                 raise ValueError(f"vhid {vhid} already used by {other.name} on {carpdev}")
         iface = n.ifaces.get(ifname)
         if iface is None:
-            iface = n.ifaces[ifname] = Iface(ifname, vhid, advbase, advskew, carpdev)
+            iface = n.ifaces[ifname] = Iface(ifname, vhid, advbase, advskew, carpdev, key=key)
             self._carpdev_state(n, iface)
         else:
             if carpdev != iface.carpdev:
@@ -187,8 +195,8 @@ class CarpModel:
             raise ValueError(f"{node}: demote counter of group {group} would be {value}, "
                              f"outside 0..{MAX_DEMOTE} (EINVAL)")
         n.groups[group] = value
-        if delta > 0 and group == CARP_GROUP:
-            self._advertise_masters(n)
+        if delta > 0:
+            self._advertise_masters(n, group)
         self._flush()
 
     def demote_adjust(self, node: str, delta: int, now: float, *,
@@ -304,6 +312,14 @@ class CarpModel:
     def preempt(self, node: str) -> bool:
         return self._node(node).preempt
 
+    def stats(self, node: str) -> CarpStats:
+        """The node's CARP counters as `netstat -s -p carp` reads them (a copy)."""
+        return self._node(node).stats.copy()
+
+    def groups(self, node: str, ifname: str) -> list[str]:
+        """The carp interface's groups in join order (ifconfig's `groups:` line)."""
+        return list(self._iface(self._node(node), ifname).groups)
+
     def allow(self, node: str) -> bool:
         return self._node(node).allow
 
@@ -372,42 +388,7 @@ class CarpModel:
         if iface.state == BACKUP:
             self._set_state(n, iface, MASTER)
             self._send(n, iface)
-
-    def _send(self, n: Node, iface: Iface, *, bow_out: bool = False) -> None:
-        """carp_send_ad: queue one advertisement; the next is due I later, none after bow-out."""
-        base, skew = (BOW_OUT, BOW_OUT) if bow_out else (iface.advbase, iface.advskew)
-        if iface.carpdev not in n.links_down:
-            self._outbox.append((n, Advert(iface.vhid, base, skew, self._demote_count(n, iface))))
-        if not bow_out:
-            self._arm(n, iface, interval_us(iface.advbase, iface.advskew))
-
-    def _advertise_masters(self, n: Node) -> None:
-        """carp_send_ad_all for one node: every running MASTER advertises now."""
-        for iface in list(n.ifaces.values()):
-            if iface.running and iface.state == MASTER:
-                self._send(n, iface)
-
-    def _flush(self) -> None:
-        """Deliver queued advertisements, and the answers they provoke, until quiet."""
-        while self._outbox:
-            sender, advert = self._outbox.popleft()
-            for n in self._nodes.values():
-                if n is sender or not n.powered or not n.allow:
-                    continue
-                for iface in list(n.ifaces.values()):
-                    if iface.vhid == advert.vhid and iface.state != INIT:
-                        self._receive(n, iface, advert)
-
-    def _receive(self, n: Node, iface: Iface, advert: Advert) -> None:
-        verdict = judge(iface.state, advbase=iface.advbase, advskew=iface.advskew,
-                        demote=self._demote_count(n, iface), preempt=n.preempt, advert=advert)
-        if verdict is Verdict.STEP_DOWN:
-            self._set_state(n, iface, BACKUP)
-            self._setrun(n, iface)
-        elif verdict is Verdict.TAKE_OVER:
-            self._master_down(n, iface)
-        elif verdict is Verdict.WAIT:
-            self._setrun(n, iface)
+            n.stats.preempt += 1
 
     def _if_down(self, n: Node, iface: Iface) -> None:
         if iface.state == MASTER:
@@ -416,8 +397,9 @@ class CarpModel:
         self._set_state(n, iface, INIT)
 
     def _demote_count(self, n: Node, iface: Iface) -> int:
-        """carp_group_demote_count: the groups' sum (only `carp` here), else the own count."""
-        return min(n.groups[CARP_GROUP] or iface.link_demote, MAX_DEMOTE)
+        """carp_group_demote_count: the sum over the interface's groups, else its own count."""
+        total = sum(n.groups.get(group, 0) for group in iface.groups)
+        return min(total or iface.link_demote, MAX_DEMOTE)
 
     def _adjust(self, n: Node, delta: int, groups: Iterable[str],
                 iface: Iface | None = None) -> None:
@@ -437,17 +419,17 @@ class CarpModel:
             self._set_state(n, iface, INIT)
             if not iface.suppressed:
                 iface.suppressed = True
-                self._adjust(n, 1, (CARP_GROUP,), iface)
+                self._adjust(n, 1, iface.groups, iface)
         elif iface.suppressed:
             self._set_state(n, iface, INIT)
             iface.suppressed = False
             self._setrun(n, iface)
-            self._adjust(n, -1, (CARP_GROUP,), iface)
+            self._adjust(n, -1, iface.groups, iface)
 
     def _detach(self, n: Node, iface: Iface) -> None:
         """carpdetach: INIT without a word, the interface's link demotion given back."""
         if iface.link_demote:
-            self._adjust(n, -iface.link_demote, (CARP_GROUP,), iface)
+            self._adjust(n, -iface.link_demote, iface.groups, iface)
         iface.suppressed = False
         iface.up = False
         self._set_state(n, iface, INIT)

@@ -53,6 +53,8 @@ class Advert:
     advbase: int
     advskew: int
     demote: int
+    key: str | None = None      # the sender's `pass`: the receiver checks the HMAC with its own
+    carpdev: str = "em0"        # the segment it travels on
 
 
 class Verdict(Enum):

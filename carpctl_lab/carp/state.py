@@ -6,11 +6,21 @@ the model's mutable per-node kernel state (carp.py changes them, nobody else).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .rules import INIT
+from .stats import CarpStats
 
 CARP_GROUP = "carp"
+KEPT_GROUPS = frozenset({CARP_GROUP, "pfsync"})  # exist without carp members (carpattach, pfsync)
+
+Filter = Callable[[str, str], bool]
+"""pf's verdict on a CARP packet: (direction `in`|`out`, carpdev) -> passes."""
+
+
+def _carp_groups() -> list[str]:
+    return [CARP_GROUP]
 
 
 class CarpModelError(Exception):
@@ -72,6 +82,10 @@ class Iface:
     suppressed: bool = False    # carpdev lost link; cleared only when the link comes back
     link_demote: int = 0        # own count (sc_demote_cnt), used when the groups' sum is 0
     token: int = 0              # bumped to cancel the pending timer
+    key: str | None = None      # `pass`, the HMAC key; both ends must agree
+    groups: list[str] = field(default_factory=_carp_groups)  # join order, `carp` first
+    sendad_errors: int = 0      # failed sends in a row (pf blocking carp out)
+    sendad_success: int = 0     # good sends since the errors demoted the node
 
     @property
     def running(self) -> bool:
@@ -98,6 +112,8 @@ class Node:
     ifaces: dict[str, Iface] = field(default_factory=dict)
     links_down: set[str] = field(default_factory=set)
     boot: int = 0               # bumped at power-off: actions bound to a boot die with it
+    stats: CarpStats = field(default_factory=CarpStats)
+    filter: Filter | None = None  # the loaded pf rules on CARP; None passes everything
 
     def power_off(self) -> None:
         """Everything a power cycle loses: interfaces, counters, sysctls, link faults."""
@@ -107,3 +123,4 @@ class Node:
         self.groups = _fresh_groups()
         self.ifaces = {}
         self.links_down = set()
+        self.stats = CarpStats()

@@ -2,7 +2,9 @@
 
 CARP's runtime values (vhid, advbase, advskew, carpdev, state) live in the pair's
 CARP model once a vhid is set; an interface record keeps what the model does not:
-addresses, flags of non-carp interfaces, pfsync settings and the carp `pass`.
+addresses, flags of non-carp interfaces, pfsync settings and groups (which the
+model mirrors for carp interfaces, whose demote count sums them). The carp
+`pass` lives in the model only: ifconfig never prints it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ class Iface:
     groups: list[str] = field(default_factory=list)
     # carp settings given before a vhid exists (applied when the vhid arrives)
     pending: dict[str, object] = field(default_factory=dict)
-    secret: str | None = None          # `pass`: kept, never printed
     carppeer: str | None = None
     # pfsync
     syncdev: str | None = None

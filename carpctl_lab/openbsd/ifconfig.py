@@ -113,6 +113,7 @@ def _group(proc: Proc, args: list[str]) -> int:
     if not known:
         raise IfconfigError(f"{group}: SIOCGIFGATTR: No such file or directory")
     try:
+        node.pair.model.create_group(node.name, group, node.now())
         node.pair.model.carpdemote(node.name, amount if action == "carpdemote" else -amount,
                                    node.now(), group=group)
     except ValueError:
@@ -193,6 +194,7 @@ def _set(proc: Proc, name: str, words: list[str]) -> None:
     if "destroy" in keys:
         _destroy(node, iface)
         return
+    _check_groups(iface, settings)
     _apply_addresses(iface, settings)
     if iface.kind == "carp":
         _apply_carp(node, iface, settings)
@@ -205,11 +207,32 @@ def _set(proc: Proc, name: str, words: list[str]) -> None:
             iface.description = None
         elif key == "group" and value not in iface.groups:
             iface.groups.append(str(value))
-        elif key == "-group" and value in iface.groups:
+            if iface.name in _carp_views(node):
+                node.pair.model.add_group(node.name, iface.name, str(value), node.now())
+        elif key == "-group":
             iface.groups.remove(str(value))
+            if iface.name in _carp_views(node):
+                node.pair.model.remove_group(node.name, iface.name, str(value), node.now())
         elif key in ("up", "down") and iface.kind == "em":
             iface.up = key == "up"
             node.set_link(iface.name, iface.up and node.links.get(iface.name, True))
+
+
+def _check_groups(iface: Iface, settings: list[tuple[str, object]]) -> None:
+    """setifgroup/unsetifgroup's checks (ifconfig.c), before anything changes."""
+    for key, value in settings:
+        if key not in ("group", "-group"):
+            continue
+        word = "setifgroup" if key == "group" else "unsetifgroup"
+        name = str(value)
+        if not name:
+            raise IfconfigError(f"{word}: group name empty")
+        if len(name) >= 16:
+            raise IfconfigError(f"{word}: group name too long")
+        if name[-1].isdigit():
+            raise IfconfigError(f"{word}: group names may not end in a digit")
+        if key == "-group" and name not in iface.groups:
+            raise IfconfigError(f"{name}: SIOCDIFGROUP: No such file or directory")
 
 
 def _create(node, name: str) -> Iface:
@@ -260,13 +283,12 @@ def _guess_carpdev(node, iface: Iface) -> str | None:
 def _apply_carp(node, iface: Iface, settings: list[tuple[str, object]]) -> None:
     model, now = node.pair.model, node.now()
     keys = dict(settings)
-    if "pass" in keys:
-        iface.secret = str(keys["pass"])
     if "carppeer" in keys:
         iface.carppeer = str(keys["carppeer"])
     if "-carppeer" in keys:
         iface.carppeer = None
-    carp_keys = {k: v for k, v in keys.items() if k in ("vhid", "advbase", "advskew", "carpdev")}
+    carp_keys = {k: v for k, v in keys.items()
+                 if k in ("vhid", "advbase", "advskew", "carpdev", "pass")}
     current = _carp_views(node).get(iface.name)
     if current is None:
         iface.pending.update(carp_keys)
@@ -274,11 +296,16 @@ def _apply_carp(node, iface: Iface, settings: list[tuple[str, object]]) -> None:
             cfg = iface.pending
             model.configure(node.name, iface.name, now, vhid=int(cfg["vhid"]),
                             advbase=int(cfg.get("advbase", 1)), advskew=int(cfg.get("advskew", 0)),
-                            carpdev=str(cfg.get("carpdev") or _guess_carpdev(node, iface) or "none"))
+                            carpdev=str(cfg.get("carpdev") or _guess_carpdev(node, iface) or "none"),
+                            key=str(cfg["pass"])[:19] if cfg.get("pass") else None)
+            for group in iface.groups:
+                model.add_group(node.name, iface.name, group, now)
             iface.pending = {}
             if not iface.up:
                 model.if_down(node.name, iface.name, now)
     else:
+        if "pass" in carp_keys:
+            model.set_key(node.name, iface.name, str(carp_keys["pass"]), now)
         if ("vhid" in carp_keys and carp_keys["vhid"] != current.vhid) or \
                 ("carpdev" in carp_keys and carp_keys["carpdev"] != current.carpdev):
             model.configure(node.name, iface.name, now,

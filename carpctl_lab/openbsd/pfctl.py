@@ -86,6 +86,23 @@ def show_states(node) -> str:
                    f"       ESTABLISHED:ESTABLISHED\n" for i in range(count))
 
 
+def anchor_paths(node) -> list[str]:
+    """The rulesets below main, as pfctl_walk_anchors visits them (sorted, parents first).
+
+    `anchor "a/b"` creates rulesets `a` and `a/b`; a wildcard `relayd/*` creates
+    `relayd`; relayd, while it runs, keeps one `relayd/NAME` per redirect.
+    A path starting with `_` is shown only with -v (pfctl_walk_show).
+    """
+    paths: set[str] = set()
+    names = list(node.pf.ruleset.anchor_names) if node.pf.ruleset is not None else []
+    if node.relayd.running and node.relayd.config is not None:
+        names += [f"relayd/{r.name}" for r in node.relayd.config.redirects]
+    for name in names:
+        parts = [p for p in name.removesuffix("/*").split("/") if p]
+        paths.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return sorted(paths, key=lambda path: path.split("/"))
+
+
 def _load(proc: Proc, path: str, test_only: bool):
     """Parse a ruleset file; print pfctl's errors and return None when it is refused."""
     fs = proc.node.fs
@@ -139,6 +156,9 @@ def pfctl(proc: Proc, argv: list[str]) -> int:
             proc.out("".join(rule + "\n" for rule in rules))
         elif kind == "s":
             proc.out(show_states(node))
+        elif kind == "A":
+            proc.out("".join(f"  {path}\n" for path in anchor_paths(node)
+                             if not path.startswith("_") or "v" in flags))
         elif kind == "T":
             tables = node.pf.ruleset.tables if node.pf.ruleset is not None else ()
             proc.out("".join(f"{t.name}\n" for t in tables))

@@ -38,8 +38,9 @@ def relayd_configtest(node, path: str = CONF):
 
 
 def relayd_start(node) -> bool:
+    """rc.d/relayd start: `relayd -n` first, then the daemon (which a fault can make die)."""
     config = relayd_configtest(node)
-    if config is None:
+    if config is None or node.faults.relayd_fails:
         return False
     node.relayd.running, node.relayd.config, node.relayd.started = True, config, node.now()
     return True

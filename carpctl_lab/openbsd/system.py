@@ -164,6 +164,11 @@ def is_kernel_patch(name: str) -> bool:
     return "kern" in name
 
 
+def is_self_patch(name: str) -> bool:
+    """Lab convention: a patch whose name mentions `syspatch` updates syspatch itself."""
+    return "syspatch" in name
+
+
 @REGISTRY.command("syspatch")
 def syspatch(proc: Proc, argv: list[str]) -> int:
     node = proc.node
@@ -173,6 +178,8 @@ def syspatch(proc: Proc, argv: list[str]) -> int:
         return 0
     if not proc.root:
         return proc.fail("syspatch: need root privileges")
+    if flags in ("", "r", "R") and node.now() < node.reorder_until:
+        return proc.fail("syspatch: cannot apply patches while reorder_kernel is running")
     pending = [p for p in node.syspatch_pending if p not in _installed(node)]
     if flags == "c":
         proc.out("".join(f"{p}\n" for p in pending))
@@ -189,14 +196,20 @@ def syspatch(proc: Proc, argv: list[str]) -> int:
     if not pending:
         return 2
     node.fs.mkdir("/var/syspatch", parents=True)
+    installed, status = [], 0
     for name in pending:
         proc.out(f"Get/Verify syspatch{tag}-{name}.tgz\n")
         proc.out(f"Installing patch {name}\n")
         node.fs.mkdir(f"/var/syspatch/{tag}-{name}")
-    if any(is_kernel_patch(p) for p in pending):
+        installed.append(name)
+        if is_self_patch(name):  # install_patch ends the run; the exit trap still relinks
+            status = proc.fail("syspatch: updated itself, run it again to install missing patches",
+                               2)
+            break
+    if any(is_kernel_patch(p) for p in installed):
         node.kernel_relinked = True
         proc.out("Relinking to create unique kernel... done; reboot to load the new kernel\n")
-    return 0
+    return status
 
 
 # -- power --------------------------------------------------------------------------------------------
