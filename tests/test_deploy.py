@@ -117,7 +117,9 @@ def test_an_invalid_pf_conf_changes_nothing_on_either_node_and_names_the_templat
 
     assert report.exit_code == 1
     assert f"pf.conf.j2:{line}: syntax error" in report.summary
-    assert f"[rendered line {line}: {bad}]" in report.summary
+    pair = session.inventory.pair()
+    rendered = next(f.text for f in render_files(pair, pair.node("fw2")) if f.dest == "/etc/pf.conf")
+    assert f"[rendered line {rendered.splitlines().index(bad) + 1}: {bad}]" in report.summary
     assert "/etc/pf.conf is invalid (pfctl -nf /etc/pf.conf)" in report.summary
     assert file_hashes(lab) == hashes and loaded(lab) == rules
     assert leftovers(lab) == []

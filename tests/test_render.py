@@ -47,7 +47,8 @@ def test_the_example_pf_conf_passes_pfsync_carp_ssh_and_http(example):
         'ext_if = "pcn0"',
         'sync_if = "pcn1"',
         "pass quick on $sync_if proto pfsync keep state (no-sync)",
-        "pass on { $ext_if $sync_if } proto carp keep state",
+        'carp_ifs = "{ pcn0 pcn1 }"',
+        "pass on $carp_ifs proto carp keep state",
         "pass in proto tcp to self port ssh",
         "pass in proto tcp to $ext_addr port http",
     ]:
