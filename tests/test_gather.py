@@ -17,6 +17,7 @@ def results(answers: dict[str, tuple[int, str, str]] | None = None) -> dict[str,
         "carp": (0, fixture("ifconfig_carp_master_backup.txt"), ""),
         "demote": (0, fixture("ifconfig_g_carp.txt"), ""),
         "sysctl": (0, fixture("sysctl_net_inet_carp.txt"), ""),  # preempt=0
+        "carp_stats": (0, fixture("netstat_s_p_carp.txt"), ""),
         "pf": (0, fixture("pfctl_si.txt"), ""),
         "relayd_enabled": (0, fixture("rcctl_get_relayd_enabled.txt"), ""),
         "relayd": (0, fixture("relayctl_show_summary.txt"), ""),
@@ -38,7 +39,7 @@ def test_a_normal_batch_gives_every_fact():
     assert state.problems == ()
     assert (state.demote, state.preempt, state.relayd_enabled) == (0, False, True)
     assert state.relayd.running and state.pf.enabled and state.maintenance is None
-    assert state.parked is None
+    assert state.parked is None and state.carp_stats.bad_auth == 12
     assert state.files == {"/etc/pf.conf": DIGEST, "/etc/relayd.conf": DIGEST}
 
 

@@ -29,6 +29,7 @@ from carpctl.facts import (
     parse_sha256,
 )
 from carpctl.facts.backups import BackupSet, parse_sets
+from carpctl.facts.netstat import CarpStats, parse_carp_stats
 from carpctl.facts.parked import Parked
 from carpctl.remote import commands as C
 from carpctl.remote.batch import Result
@@ -39,6 +40,7 @@ FACTS: dict[str, C.Command] = {
     "carp": C.IFCONFIG_CARP,            # carp interfaces, and pfsync0 (a member of group carp)
     "demote": C.CARP_DEMOTE,
     "sysctl": C.CARP_SYSCTL,
+    "carp_stats": C.CARP_STATS,      # counters: advertisements heard, and why some were dropped
     "pf": C.PF_INFO,
     "relayd_enabled": C.RELAYD_ENABLED,
     "relayd": C.RELAYD_SUMMARY,
@@ -47,7 +49,7 @@ FACTS: dict[str, C.Command] = {
     "backups": C.LIST_BACKUP_SETS,
 }
 CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
-STATUS = (*CARP, "sysctl", "pf", "relayd_enabled", "relayd", "maintenance", "parked")
+STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked")
 _FILE = "sha256 "                       # a deployed file's fact is named "sha256 DEST"
 
 
@@ -73,6 +75,7 @@ class NodeState:
     carp: tuple[CarpInterface, ...] = ()
     demote: int | None = None
     sysctl: CarpSysctl | None = None
+    carp_stats: CarpStats | None = None
     pfsync: Pfsync | None = None
     pf: PfInfo | None = None
     relayd_enabled: bool | None = None
@@ -132,6 +135,7 @@ def parse_state(node: str, results: Mapping[str, Result]) -> NodeState:
         "carp": carp, "demote": demote,
         "pfsync": parsed("carp", parse_pfsync, text=ifconfig.output),
         "sysctl": parsed("sysctl", parse_carp_sysctl, when_ok=True),
+        "carp_stats": parsed("carp_stats", parse_carp_stats, when_ok=True),
         "pf": parsed("pf", parse_pf_info, when_ok=True),
     }
     pf = results.get("pf")

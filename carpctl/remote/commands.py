@@ -52,6 +52,7 @@ IFCONFIG_CARP = cmd("ifconfig", "carp")
 CARP_DEMOTE = cmd("ifconfig", "-g", "carp")
 PFSYNC = cmd("ifconfig", "pfsync0")
 CARP_SYSCTL = cmd("sysctl", "net.inet.carp")
+CARP_STATS = cmd("netstat", "-s", "-p", "carp")
 PF_INFO = cmd("pfctl", "-si", privileged=True)
 RELAYD_ENABLED = cmd("rcctl", "get", "relayd")   # exit 0 enabled, 1 disabled
 RELAYD_CHECK = cmd("rcctl", "check", "relayd")
