@@ -58,7 +58,10 @@ def connect(node: str | Node, inventory: str | Path | Inventory | None = None, *
     loaded = _inventory(inventory)
     target = _node(loaded, node)
     conn = NodeConnection(target, accept_new_host_keys=accept_new_host_keys).fabric_connection()
-    conn.carpctl_node, conn.carpctl_inventory = target, loaded
+    # plain attributes: a Connection turns attribute sets into config keys, and the config
+    # object is shared by every connection carpctl opens
+    object.__setattr__(conn, "carpctl_node", target)
+    object.__setattr__(conn, "carpctl_inventory", loaded)
     return conn
 
 
