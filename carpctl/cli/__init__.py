@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CRITICAL when the nodes' pf state counts differ by more than N")
     p.add_argument("--parallel", type=_positive(int), default=16, metavar="N",
                    help="nodes queried at once (default 16)")
-    p.error = usage_error(p)
+    p.error = usage_error(p)  # type: ignore[method-assign]  # a plugin exits 3, not 2
     p = command("exporter", "serve the pairs' metrics to Prometheus (/metrics) until Ctrl-C")
     p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
     p.add_argument("--listen", default="127.0.0.1:9732", metavar="HOST:PORT",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from argparse import Namespace
+from typing import Any
 
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_OK, UsageError
@@ -28,7 +29,7 @@ def run(args: Namespace, out: Output) -> int:
             out.line(f"{inventory.source}: {len(inventory.pairs)} pair(s) ok, "
                      f"{count} file(s) rendered")
         return EXIT_OK
-    rows = []
+    rows: list[dict[str, Any]] = []
     for pair in inventory.pairs.values():
         for node in pair.nodes:
             rows.append({"pair": pair.name, "node": node.name, "host": node.host,

@@ -20,8 +20,8 @@ class Output:
         self.json_mode = json_mode
         self.stream = stream or sys.stdout
         self.err_stream = err or sys.stderr
-        self._console = None
-        self._err_console = None
+        self._console: Any = None       # rich Consoles, made on first use
+        self._err_console: Any = None
 
     @property
     def interactive(self) -> bool:

@@ -125,8 +125,8 @@ def _node(out: dict[str, Family], pair: str, node: NodeState) -> None:
 
 def _relayd(out: dict[str, Family], labels: tuple[str, str], node: NodeState) -> None:
     relayd = node.relayd
-    _flag(out, "relayd_running", relayd.running, *labels)
-    if not relayd.running:
+    _flag(out, "relayd_running", bool(relayd and relayd.running), *labels)
+    if relayd is None or not relayd.running:
         return
     up = hosts_by_name(relayd)
     out["relayd_hosts_up"].add(sum(up.values()), *labels)

@@ -104,10 +104,11 @@ def check_pair(pair: str, verdict: PairVerdict, nodes: Sequence[NodeState],
     if thresholds.given:   # the user's numbers replace the built-in rule
         findings = [(s, f) for s, f in findings if not _is_state_count_finding(f)]
         if diff is not None and thresholds.grade(diff) is not Severity.OK:
-            a, b = (n for n in nodes if n.pf is not None and n.pf.enabled)
+            (a, a_states), (b, b_states) = [(n.node, n.pf.states) for n in nodes
+                                            if n.pf is not None and n.pf.enabled]
             findings.append((thresholds.grade(diff), Finding(
-                "pf-states-diff", f"pf state counts differ by {diff} ({a.node} {a.pf.states}, "
-                f"{b.node} {b.pf.states})")))
+                "pf-states-diff", f"pf state counts differ by {diff} ({a} {a_states}, "
+                f"{b} {b_states})")))
     return PairCheck(pair, _headline(findings), verdict.master, worst(s for s, _ in findings),
                      tuple(findings), _perfdata(pair, verdict, nodes, diff, thresholds))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from carpctl.errors import InventoryError
 
@@ -128,7 +129,7 @@ def resolve_secrets(
     reference = secret_reference(value)
     if reference is not None:
         return _load(*reference, file=file, path=path, base_dir=base_dir, environ=environ)
-    where = {"file": file, "base_dir": base_dir, "environ": environ}
+    where: dict[str, Any] = {"file": file, "base_dir": base_dir, "environ": environ}
     if isinstance(value, Mapping):
         return {k: resolve_secrets(item, path=f"{path}.{k}", **where) for k, item in value.items()}
     if isinstance(value, list):

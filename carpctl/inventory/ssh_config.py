@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from carpctl.inventory import checks, schema
 from carpctl.inventory.yaml_reader import Ctx, Problems
@@ -126,7 +127,7 @@ def ssh_config_lookup(path: Path | None, problems: Problems) -> Lookup:
     return lookup
 
 
-def _from_ssh(key: str, value: object, ctx: Ctx) -> object:
+def _from_ssh(key: str, value: Any, ctx: Ctx) -> object:
     if key == "host":
         return schema.NODE_KEYS["host"](value, ctx)
     if key == "port":
@@ -165,7 +166,10 @@ def _inline(path: Path, outer: list[str] | None, lines: list[str], depth: int) -
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
         match = _LINE_RE.fullmatch(line)
-        keyword = match[1].lower() if match and not line.startswith("#") else ""
+        if match is None or line.startswith("#"):
+            lines.append(line)
+            continue
+        keyword = match[1].lower()
         if keyword in ("host", "match"):
             current = _condition(outer, keyword, match[2])
             lines.append(line if outer is None else _header(current))

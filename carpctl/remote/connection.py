@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from carpctl.errors import RemoteError
 from carpctl.remote import auth, known_hosts
@@ -120,9 +120,9 @@ class NodeConnection:
         self._recorder = recorder
         self._redact = redact
         self._timeout = command_timeout
-        self._conn = None
+        self._conn: Any = None          # the fabric Connection of the node (untyped)
         self._lock = threading.RLock()   # one command at a time on this connection
-        self._chain: list[tuple[Hop, object]] = []   # the hops of the attempt under way
+        self._chain: list[tuple[Hop, Any]] = []   # the hops of the attempt under way
         self.connects = 0      # successful connection set-ups (1 for a whole healthy run)
         self.round_trips = 0   # execs and file transfers after connecting
 
