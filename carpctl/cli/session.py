@@ -16,13 +16,17 @@ def open_session(args: Namespace, out: Output, command: str, pairs: list[str] | 
     from carpctl.runtime.session import Session
 
     inventory = load_inventory(args.inventory)
-    for pair in inventory.select(pairs or []):   # before any node of the run is dialled
-        for node in pair.nodes:
-            node.refuse_documentation_addresses()
     session = Session(inventory, report=out, history=History() if journal else None,
                       accept_new_host_keys=args.accept_new_host_keys,
                       confirm=True if args.yes else terminal_question(out))
     session.begin(command, pairs or [])
+    try:
+        for pair in inventory.select(pairs or []):   # before any node of the run is dialled
+            for node in pair.nodes:
+                node.refuse_documentation_addresses()
+    except BaseException as exc:   # journaled like every failed run
+        session.__exit__(type(exc), exc, exc.__traceback__)
+        raise
     return session
 
 
