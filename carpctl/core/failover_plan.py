@@ -51,6 +51,8 @@ def preflight(pair: Pair, states: dict[str, NodeState], *, to: str, method: str,
         if not state.reachable:
             raise _refuse(pair, f"{state.node} is unreachable ({state.reason}): {state.error}",
                           "a failover needs both nodes: bring it back first")
+    for state in states.values():
+        _check_carp_basics(pair, state)
     target = resolve_target(pair, states, to)
     source = pair.peer_of(target).name
     src, tgt = states[source], states[target]
@@ -83,6 +85,26 @@ def preflight(pair: Pair, states: dict[str, NodeState], *, to: str, method: str,
     if not enough:
         _check_method(pair, base, src, tgt, unpark)
     return Plan(**base, unpark=unpark, unpark_is_enough=enough)
+
+
+def _check_carp_basics(pair: Pair, state: NodeState) -> None:
+    """What no demotion can work around: a deaf node, and CARP carpctl cannot restore exactly."""
+    if state.sysctl is not None and not state.sysctl.allow:
+        raise _refuse(pair, f"{state.node} has net.inet.carp.allow=0: it drops every CARP "
+                      f"packet, so both nodes would end MASTER (split brain)",
+                      f"on {state.node}: sysctl net.inet.carp.allow=1 (and check /etc/sysctl.conf)")
+    balanced = sorted({c.name for c in state.carp if c.balancing is not None})
+    per_if: dict[str, int] = {}
+    for carp in state.carp:
+        if carp.vhid is not None:
+            per_if[carp.name] = per_if.get(carp.name, 0) + 1
+    shared = sorted(name for name, count in per_if.items() if count > 1)
+    if balanced or shared:
+        names = ", ".join(sorted({*balanced, *shared}))
+        raise _refuse(pair, f"{state.node} runs load-balanced CARP on {names} (carpnodes/"
+                      f"balancing, several vhids on one interface): carpctl cannot fail it "
+                      f"over or restore it exactly yet", "hand it over by hand (carpnodes "
+                      "advskews per vhid), or use one vhid per carp interface")
 
 
 def _check_masters(pair: Pair, table: dict[int, dict[str, str]], force: bool) -> None:

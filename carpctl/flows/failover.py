@@ -6,6 +6,14 @@ then restore the original values, or keep the node demoted ("parked") when
 restoring would pull MASTER back, and watch the pair settle. On a timeout, an
 error, a lost connection or Ctrl-C the demotion is undone and the pair's state
 reported: a failover never leaves a node half-demoted.
+
+Round trips are few because each is a node's latency: the lock is taken with the
+first read, the restore travels with the read that records the old MASTER's carp
+counters, and the lock is given back with the last read. The pair counts as settled
+once the old MASTER has processed advertisements of the new one sent after the
+restore (its `netstat -s -p carp` counters moved) and is still BACKUP: that is the
+moment a restore that pulls MASTER back would show. Without netstat on the node, a
+fixed watch (failover.settle) stands in for the observation.
 """
 
 from __future__ import annotations
@@ -17,18 +25,21 @@ from dataclasses import dataclass
 from carpctl.core.carp import one_master_each, seconds
 from carpctl.core.failover_plan import Plan, preflight, restore_pulls_back
 from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
+from carpctl.facts.netstat import CarpStats
 from carpctl.facts.parked import Parked
-from carpctl.facts.state import CARP, NodeState
+from carpctl.facts.state import CARP, STATUS, NodeState
 from carpctl.inventory import Pair
 from carpctl.remote import commands as C
 from carpctl.remote.paths import PARKED_FILE
-from carpctl.runtime.read import read_pair
+from carpctl.runtime.lock import Held, locked
+from carpctl.runtime.read import exchange, read_pair
 from carpctl.runtime.report import Progress
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
 from carpctl.runtime.undo import Changes
 
 POLL = 0.1          # seconds between two reads of both nodes while waiting
+SETTLE = (*CARP, "carp_stats")   # what the polls after the restore read
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ class FailoverReport:
     unparked: bool                    # the hand-over was undoing the target's parking alone
     before: dict[str, NodeState]
     after: dict[str, NodeState]
+    warnings: tuple[str, ...] = ()    # what works but needs a look (relayd hosts down, ...)
 
 
 # -- the remote actions -----------------------------------------------------------------------
@@ -79,15 +91,38 @@ def _describe(states: dict[str, NodeState]) -> str:
     return ", ".join(parts)
 
 
+def _split(states: dict[str, NodeState]) -> list[int]:
+    """vhids that are MASTER on both nodes in this reading."""
+    counts: dict[int, int] = {}
+    for state in states.values():
+        for vhid, carp in state.carp_by_vhid.items():
+            counts[vhid] = counts.get(vhid, 0) + (carp.state == "MASTER")
+    return sorted(v for v, n in counts.items() if n > 1)
+
+
 def wait_until(session: Session, pair: Pair, done: Callable[[dict[str, NodeState]], bool],
-               timeout: float, what: str, progress=None) -> dict[str, NodeState]:
-    """Poll both nodes until done(states); FailedError-free: returns states or raises TimeoutError."""
+               timeout: float, what: str, progress=None, *,
+               stop_on_split: bool = False) -> dict[str, NodeState]:
+    """Poll both nodes until done(states); returns states or raises TimeoutError.
+
+    With `stop_on_split`, two readings in a row with a vhid MASTER on both nodes raise
+    FailedError at once: that is split brain, which waiting does not cure. One reading
+    is not enough: the two nodes are read at nearly, not exactly, the same moment, and
+    a hand-over has a flight time of one advertisement with both MASTER."""
     deadline = time.monotonic() + timeout
     start = time.monotonic()
+    split_before: list[int] = []
     while True:
         states = read_pair(session, pair, CARP, strict=True)
         if done(states):
             return states
+        split = _split(states) if stop_on_split else []
+        if split and split_before:
+            raise FailedError(f"{pair.name}: split brain while {what}: vhid "
+                              f"{', '.join(map(str, split))} is MASTER on both nodes (the nodes "
+                              f"do not hear each other's advertisements: pf blocking carp, a "
+                              f"carp pass mismatch, net.inet.carp.allow=0 or a broken link?)")
+        split_before = split
         if time.monotonic() >= deadline:
             raise TimeoutError(f"{what}: not done after {timeout:g}s ({_describe(states)})")
         if progress is not None:
@@ -116,8 +151,9 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
     timeout = settings.timeout if timeout is None else timeout
     if to != "peer":
         pair.node(to)   # an unknown node is a usage error before any node is contacted
-    with session.lock(pair, f"failover {pair.name} --to {to}", break_stale=break_lock):
-        before = read_pair(session, pair)
+    with locked(session, pair, f"failover {pair.name} --to {to}", STATUS,
+                break_stale=break_lock) as held:
+        before = held.states
         plan = preflight(pair, before, to=to, method=method, force=force, settings=settings)
         session.step("preflight", "ok", source=plan.source, target=plan.target, method=method)
         if plan.already:
@@ -125,11 +161,12 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
                                   time.monotonic() - started, True, None, False, before, before)
         if confirm is not None and not confirm(plan):
             raise RefusedError(f"{pair.name}: failover not confirmed; nothing changed")
-        return _hand_over(session, pair, plan, before, timeout, keep_demoted, started)
+        return _hand_over(session, pair, plan, before, timeout, keep_demoted, started, held)
 
 
 def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState],
-               timeout: float, keep_demoted: bool, started: float) -> FailoverReport:
+               timeout: float, keep_demoted: bool, started: float,
+               held: Held) -> FailoverReport:
     source, target = pair.node(plan.source), pair.node(plan.target)
     changes = Changes()
     try:
@@ -150,7 +187,8 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
                 session.step("demote", "ok", node=source.name, method=plan.method,
                              originals=plan.originals, amount=plan.amount)
             after = wait_until(session, pair, _handed_over(plan), timeout,
-                               f"waiting for {target.name} to become MASTER", progress)
+                               f"waiting for {target.name} to become MASTER", progress,
+                               stop_on_split=True)
             handover = time.monotonic() - demoted_at
             session.step("handover", "ok", node=target.name, seconds=round(handover, 3))
             restored, parked_note, after = _restore_or_park(
@@ -158,9 +196,26 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
                 progress, changes)
     except BaseException as exc:
         raise _undo(session, pair, plan, before, changes, exc) from None
+    final = held.finish(STATUS) or after
     return FailoverReport(pair.name, source.name, target.name, plan.method, False, handover,
                           time.monotonic() - started, restored, parked_note,
-                          plan.unpark_is_enough, before, after)
+                          plan.unpark_is_enough, before, final,
+                          tuple(relayd_warnings(final.get(target.name))))
+
+
+def relayd_warnings(master: NodeState | None) -> list[str]:
+    """The new MASTER's relayd hosts that are down (a disabled host is the operator's
+    choice, not a fault): clients now reach only the hosts relayd forwards to."""
+    if master is None or master.relayd is None or not master.relayd.running:
+        return []
+    warnings = []
+    for host in master.relayd.hosts():
+        if host.status == "down":
+            check = master.relayd.host_checks.get(host.id)
+            why = f" ({check.error})" if check is not None and check.error else ""
+            warnings.append(f"{master.node}: relayd host {host.name} is down{why}: clients "
+                            f"are not forwarded to it")
+    return warnings
 
 
 def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, NodeState],
@@ -183,19 +238,54 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
         note = (f"{source.name} stays demoted ({record.describe()}): {why}. "
                 f"To hand MASTER back: carpctl failover {pair.name} --to {source.name}")
         return False, note, after
-    session.connection(source).batch(restore_commands(plan))
+    sent = exchange(session, pair, SETTLE, before={source.name: restore_commands(plan)},
+                    strict=True)
+    if not all(r.ok for r in sent.before[source.name]):
+        raise RemoteError(source.name, "restoring its values failed: " + "; ".join(
+            r.output.strip()[:200] for r in sent.before[source.name] if not r.ok))
     changes.settled("demote")
+    restored_at = time.monotonic()
     session.step("restore", "ok", node=source.name, originals=plan.originals)
-    settle = max(pair.failover.settle, 0.0)
-    deadline = time.monotonic() + settle
-    while time.monotonic() < deadline:
-        progress.update(f"watching the pair settle ({deadline - time.monotonic():.1f}s left)")
-        after = read_pair(session, pair, CARP, strict=True)
-        if not _handed_over(plan)(after):
-            raise FailedError(f"{pair.name}: MASTER did not stay on {plan.target} after "
-                              f"{plan.source}'s values were restored ({_describe(after)})")
+    after = sent.states
+    _still_handed_over(pair, plan, after)
+    heard = after[plan.source].carp_stats
+    if heard is None:   # no netstat on the node: watch for the configured time instead
+        deadline = restored_at + max(pair.failover.settle, 0.0)
+        while time.monotonic() < deadline:
+            progress.update(f"watching the pair settle ({deadline - time.monotonic():.1f}s left)")
+            time.sleep(POLL)
+            after = read_pair(session, pair, CARP, strict=True)
+            _still_handed_over(pair, plan, after)
+        return True, None, after
+    vhids = len(after[plan.target].carp_by_vhid)
+    interval = max(seconds(c.advbase or 1, c.advskew or 0) for c in after[plan.target].carp)
+    deadline = restored_at + _settle_time(after)
+    while True:
         time.sleep(POLL)
-    return True, None, after
+        after = read_pair(session, pair, SETTLE, strict=True)
+        _still_handed_over(pair, plan, after)
+        now = after[plan.source].carp_stats
+        if (now is not None and _good(now) - _good(heard) >= vhids
+                and time.monotonic() - restored_at >= interval):
+            session.step("settled", "ok", node=source.name, heard=_good(now) - _good(heard))
+            return True, None, after
+        if time.monotonic() > deadline:
+            raise FailedError(f"{pair.name}: {plan.source} heard no advertisement of "
+                              f"{plan.target} after its values were restored "
+                              f"({_describe(after)})")
+        progress.update(f"waiting for {plan.source} to hear {plan.target} "
+                        f"({time.monotonic() - restored_at:.1f}s)")
+
+
+def _good(stats: CarpStats) -> int:
+    """Advertisements carp input accepted: received, less those dropped by a check."""
+    return stats.received + stats.received6 - sum(stats.dropped.values())
+
+
+def _still_handed_over(pair: Pair, plan: Plan, after: dict[str, NodeState]) -> None:
+    if not _handed_over(plan)(after):
+        raise FailedError(f"{pair.name}: MASTER did not stay on {plan.target} after "
+                          f"{plan.source}'s values were restored ({_describe(after)})")
 
 
 def _undo(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState],

@@ -12,6 +12,8 @@ import getpass
 import os
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -84,36 +86,54 @@ class PairLock:
         self.owner = Owner(run, getpass.getuser(), socket.gethostname(), os.getpid(),
                            time.time(), session.redact(command).replace("\n", " "))
         self.held: list[Node] = []
+        self.states: dict = {}            # the read taken with the lock (take)
 
     def __enter__(self) -> PairLock:
+        return self.take()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def take(self, facts: tuple[str, ...] = ()) -> PairLock:
+        """Take the lock on both nodes at once, each in one exec with a read of `facts`
+        (kept in `self.states`; read-only, so harmless when the lock is refused).
+
+        Both nodes are asked concurrently: of two runs racing for one pair, both may be
+        refused (each holding one node for a moment), never both let in."""
+        from carpctl.runtime.read import exchange
+
         try:
+            done = exchange(self.session, self.pair, facts,
+                            before={n.name: [C.take_lock(self.owner.line())]
+                                    for n in self.pair.nodes})
             for node in sorted(self.pair.nodes, key=lambda n: n.name):
-                self._take(node)
+                if any(r.ok for r in done.before.get(node.name, [])):
+                    self.held.append(node)
+            self.states = done.states
+            for node in sorted(self.pair.nodes, key=lambda n: n.name):
+                if node not in self.held:
+                    self._refused(node, done.states[node.name], done.before[node.name])
         except BaseException:
             self.release()
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    def _take(self, node: Node) -> None:
-        conn = self.session.connection(node)
-        try:
-            result = conn.run(C.take_lock(self.owner.line()))
-        except RemoteError as exc:
+    def _refused(self, node: Node, state, sent: list) -> None:
+        """The lock was not taken on `node`: break a stale one when asked, else say who has it."""
+        if not state.reachable:
             raise RefusedError(f"{self.pair.name}: cannot take the lock on {node.name}: "
-                               f"{exc.message.removeprefix(node.name + ': ')}",
-                               hint="every node of the pair must be reachable; nothing "
-                                    "changed") from None
-        if result.ok:
-            self.held.append(node)
-            return
+                               f"{state.error}", hint="every node of the pair must be reachable; "
+                                                      "nothing changed")
+        conn = self.session.connection(node)
+        result = sent[0]
         holder = Owner.parse(conn.run(C.READ_LOCK_OWNER).stdout)
         if holder is not None and holder.is_stale() and self.break_stale:
             conn.run(C.BREAK_LOCK, check=True)
             self.session.report.warn(f"{node.name}: broke a stale lock of {holder.describe()}")
-            self._take(node)
+            if not conn.run(C.take_lock(self.owner.line())).ok:
+                raise RefusedError(f"{self.pair.name}: another run took the lock on "
+                                   f"{node.name} right after the stale one was broken")
+            self.held.append(node)
             return
         if holder is None:
             raise RefusedError(f"{self.pair.name}: cannot take the lock on {node.name}: "
@@ -121,6 +141,17 @@ class PairLock:
         stale = " It looks stale: rerun with --break-lock to remove it." if holder.is_stale() else ""
         raise RefusedError(f"{self.pair.name} is locked on {node.name} by {holder.describe()}."
                            f"{stale}", hint="one operator at a time: wait for that run to end")
+
+    def release_with(self, facts: tuple[str, ...]) -> dict:
+        """The last read and the unlock in one exec per node; the states read. Nodes lost in
+        this run keep their lock (see release)."""
+        from carpctl.runtime.read import exchange
+
+        mine = {n.name: [C.release_lock(self.owner.line())] for n in self.held
+                if not self.session.is_lost(n)}
+        done = exchange(self.session, self.pair, facts, after=mine)
+        self.held = [n for n in self.held if not (n.name in done.after and done.after[n.name])]
+        return done.states
 
     def release(self) -> None:
         """Give the lock back on every node where it is held (best effort, never raises)."""
@@ -135,3 +166,39 @@ class PairLock:
                 self.session.report.warn(f"{node.name}: could not release the lock ({exc}); "
                                       f"remove {LOCK_DIR} by hand or use --break-lock")
         self.held.clear()
+
+
+class Held:
+    """A pair lock as a flow sees it: the first read taken with it, the last read that gives
+    it back. Under a lock the run already holds (a playbook's failover), both are plain reads
+    and the outer holder gives the lock back."""
+
+    def __init__(self, session: Session, pair: Pair, lock: PairLock | None,
+                 states: dict) -> None:
+        self.session, self.pair, self._lock, self.states = session, pair, lock, states
+
+    def finish(self, facts: tuple[str, ...]) -> dict:
+        """The last read; the lock goes back in the same exec when this block took it."""
+        if self._lock is None:
+            from carpctl.runtime.read import read_pair
+
+            return read_pair(self.session, self.pair, facts)
+        return self._lock.release_with(facts)
+
+
+@contextmanager
+def locked(session: Session, pair: Pair, what: str, facts: tuple[str, ...], *,
+           break_stale: bool = False) -> Iterator[Held]:
+    """Session.lock with the first read folded into taking the lock (one exec per node)."""
+    if pair.name in session._locked:
+        from carpctl.runtime.read import read_pair
+
+        yield Held(session, pair, None, read_pair(session, pair, facts))
+        return
+    lock = PairLock(session, pair, what, break_stale=break_stale).take(facts)
+    session._locked.add(pair.name)
+    try:
+        yield Held(session, pair, lock, lock.states)
+    finally:
+        session._locked.discard(pair.name)
+        lock.release()
