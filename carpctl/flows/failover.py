@@ -31,7 +31,7 @@ from carpctl.facts.state import CARP, STATUS, NodeState
 from carpctl.inventory import Pair
 from carpctl.remote import commands as C
 from carpctl.remote.paths import PARKED_FILE
-from carpctl.runtime.lock import Held, locked
+from carpctl.runtime.lock import Held
 from carpctl.runtime.read import exchange, read_pair
 from carpctl.runtime.report import Progress
 from carpctl.runtime.session import Session
@@ -151,8 +151,8 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
     timeout = settings.timeout if timeout is None else timeout
     if to != "peer":
         pair.node(to)   # an unknown node is a usage error before any node is contacted
-    with locked(session, pair, f"failover {pair.name} --to {to}", STATUS,
-                break_stale=break_lock) as held:
+    with session.lock(pair, f"failover {pair.name} --to {to}", break_stale=break_lock,
+                      facts=STATUS) as held:
         before = held.states
         plan = preflight(pair, before, to=to, method=method, force=force, settings=settings)
         session.step("preflight", "ok", source=plan.source, target=plan.target, method=method)

@@ -12,8 +12,6 @@ import getpass
 import os
 import socket
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -184,21 +182,3 @@ class Held:
 
             return read_pair(self.session, self.pair, facts)
         return self._lock.release_with(facts)
-
-
-@contextmanager
-def locked(session: Session, pair: Pair, what: str, facts: tuple[str, ...], *,
-           break_stale: bool = False) -> Iterator[Held]:
-    """Session.lock with the first read folded into taking the lock (one exec per node)."""
-    if pair.name in session._locked:
-        from carpctl.runtime.read import read_pair
-
-        yield Held(session, pair, None, read_pair(session, pair, facts))
-        return
-    lock = PairLock(session, pair, what, break_stale=break_stale).take(facts)
-    session._locked.add(pair.name)
-    try:
-        yield Held(session, pair, lock, lock.states)
-    finally:
-        session._locked.discard(pair.name)
-        lock.release()

@@ -21,6 +21,7 @@ from carpctl.runtime.report import Reporter, Silent
 if TYPE_CHECKING:
     from carpctl.inventory import Inventory, Node, Pair
     from carpctl.runtime.history import History, Run
+    from carpctl.runtime.lock import Held
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,23 +110,28 @@ class Session:
 
     # -- the pair lock -----------------------------------------------------------------------
     @contextmanager
-    def lock(self, pair: Pair, what: str, *, break_stale: bool = False) -> Iterator[None]:
-        """Hold the pair's lock on both nodes for the block (carpctl.runtime.lock).
+    def lock(self, pair: Pair, what: str, *, break_stale: bool = False,
+             facts: tuple[str, ...] = ()) -> Iterator[Held]:
+        """Hold the pair's lock on both nodes for the block (carpctl.runtime.lock), taken in
+        one exec per node with a first read of `facts` (Held.states).
 
         Re-entrant: a flow run by another flow that holds the lock (a playbook's failover,
         a deploy's hand-off) goes on under it instead of taking it again.
         """
-        if pair.name in self._locked:
-            yield
-            return
-        from carpctl.runtime.lock import PairLock
+        from carpctl.runtime.lock import Held, PairLock
 
-        with PairLock(self, pair, what, break_stale=break_stale):
-            self._locked.add(pair.name)
-            try:
-                yield
-            finally:
-                self._locked.discard(pair.name)
+        if pair.name in self._locked:
+            from carpctl.runtime.read import read_pair
+
+            yield Held(self, pair, None, read_pair(self, pair, facts) if facts else {})
+            return
+        lock = PairLock(self, pair, what, break_stale=break_stale).take(facts)
+        self._locked.add(pair.name)
+        try:
+            yield Held(self, pair, lock, lock.states)
+        finally:
+            self._locked.discard(pair.name)
+            lock.release()
 
     # -- helpers ---------------------------------------------------------------------------------
     def parallel(self, func: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
