@@ -42,6 +42,8 @@ def report(session, pairs, parallel: int, out: Output) -> tuple[int, str]:
                      style="green" if r.verdict.healthy else "bold red")
             for finding in r.verdict.findings:
                 out.line(f"  - {finding.message}")
+            for warning in r.verdict.warnings:
+                out.line(f"  ! {warning.message}", style="yellow")
     summary = ", ".join(f"{r.pair} {r.verdict.verdict}" for r in results)
     return (EXIT_OK if healthy else EXIT_FAILED), summary
 

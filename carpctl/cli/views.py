@@ -91,6 +91,8 @@ def pair_status_json(status) -> dict[str, Any]:
         "vhids": {str(v): nodes for v, nodes in verdict.vhids.items()},
         "findings": [{"code": f.code, "message": f.message, "node": f.node}
                      for f in verdict.findings],
+        "warnings": [{"code": f.code, "message": f.message, "node": f.node}
+                     for f in verdict.warnings],
         "nodes": [node_json(s) for s in status.nodes],
     }
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from carpctl.facts.state import NodeState
 
 # Verdict codes, worst first: the pair's verdict is its worst finding.
-SEVERITY = ("unreachable", "split-brain", "no-master", "masters-split", "carp-init",
-            "demoted", "maintenance", "relayd-down", "pfsync-down", "preempt-off",
-            "webhosts-down", "drift", "unparsed")
+SEVERITY = ("unreachable", "split-brain", "carp-disallowed", "pass-mismatch", "carp-mismatch",
+            "no-master", "masters-split", "carp-init", "maintenance-lost", "demoted",
+            "maintenance", "relayd-down", "pfsync-down", "preempt-off", "webhosts-down",
+            "runtime-drift", "drift", "unparsed")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class PairVerdict:
     findings: tuple[Finding, ...]
     master: str | None                       # the node that is MASTER on every vhid
     vhids: dict[int, dict[str, str]] = field(default_factory=dict)  # vhid -> node -> state
+    # what serves but deserves a look (equal advskews): shown, never unhealthy, exit 0
+    warnings: tuple[Finding, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -75,6 +78,8 @@ def pair_master(table: dict[int, dict[str, str]]) -> str | None:
 def assess(pair: str, states: list[NodeState],
            expected_files: dict[str, dict[str, str]] | None = None) -> PairVerdict:
     """Every problem of a pair, as findings; no finding means healthy."""
+    from carpctl.core.agreement import agreement_findings, agreement_warnings, split_brain_causes
+
     findings: list[Finding] = []
     reachable = [s for s in states if s.reachable]
     for state in states:
@@ -85,9 +90,12 @@ def assess(pair: str, states: list[NodeState],
     if reachable and not table:
         findings.append(Finding("no-master", "no carp interface with a vhid on any node"))
     owners = masters(table)
+    causes = "; ".join(split_brain_causes(reachable))
     for vhid, nodes in owners.items():
         if len(nodes) > 1:
-            findings.append(Finding("split-brain", f"vhid {vhid}: MASTER on both {' and '.join(nodes)}"))
+            why = f" (likely: {causes})" if causes else ""
+            findings.append(Finding("split-brain", f"vhid {vhid}: MASTER on both "
+                                    f"{' and '.join(nodes)}{why}"))
         elif not nodes and reachable:
             seen = ", ".join(f"{n} {s}" for n, s in table[vhid].items())
             unseen = [s.node for s in states if not s.reachable]
@@ -104,7 +112,9 @@ def assess(pair: str, states: list[NodeState],
     findings.extend(_state_count_findings(reachable))
     if master is not None:
         findings.extend(_relayd_findings(reachable, master))
-    return PairVerdict(pair, tuple(findings), master, table)
+    findings.extend(agreement_findings(pair, reachable))
+    warnings = agreement_warnings(reachable) if len(reachable) == len(states) else []
+    return PairVerdict(pair, tuple(findings), master, table, tuple(warnings))
 
 
 def _node_findings(state: NodeState, master: str | None,
@@ -117,10 +127,18 @@ def _node_findings(state: NodeState, master: str | None,
             found.append(Finding("carp-init", f"{node} {carp.name} is INIT ({why})", node))
     if state.maintenance:
         found.append(Finding("maintenance", f"{node} is in maintenance mode", node))
-    elif state.demote and not state.parked:   # a parked node is deliberate, and shown
-        found.append(Finding("demoted", f"{node} carp demote counter is {state.demote}", node))
+    elif state.demote_sum and not state.parked:   # a parked node is deliberate, and shown
+        from carpctl.core.agreement import demote_parts
+
+        parts = demote_parts(state)
+        named = f" ({', '.join(parts)})" if parts else ""
+        found.append(Finding("demoted", f"{node} carp demote counter is {state.demote_sum}{named}",
+                             node))
     if state.preempt is False:
-        found.append(Finding("preempt-off", f"{node} has net.inet.carp.preempt=0", node))
+        fix = ("run `sysctl net.inet.carp.preempt=1` (/etc/sysctl.conf says 1)"
+               if state.configured_preempt else "set net.inet.carp.preempt=1 in /etc/sysctl.conf "
+               "and run `sysctl net.inet.carp.preempt=1`")
+        found.append(Finding("preempt-off", f"{node} has net.inet.carp.preempt=0: {fix}", node))
     if state.pfsync is not None and not (state.pfsync.present and state.pfsync.up
                                          and state.pfsync.syncdev):
         found.append(Finding("pfsync-down", f"{node} pfsync0 is not up with a syncdev", node))

@@ -40,6 +40,10 @@ FINDING_SEVERITY: dict[str, Severity] = {
     "carp-init": Severity.CRITICAL,       # that vhid has lost its second node
     "relayd-down": Severity.CRITICAL,     # reported only when relayd is down on the MASTER
     "no-backend": Severity.CRITICAL,      # relayd on the MASTER sees every host down
+    "carp-disallowed": Severity.CRITICAL,  # net.inet.carp.allow=0: split brain ahead
+    "pass-mismatch": Severity.CRITICAL,   # the nodes drop each other's advertisements
+    "carp-mismatch": Severity.CRITICAL,   # vhid, advbase or subnet differ between the nodes
+    "maintenance-lost": Severity.CRITICAL,  # in maintenance, but the demotion is gone
     "masters-split": Severity.WARNING,
     "demoted": Severity.WARNING,
     "maintenance": Severity.WARNING,
@@ -47,6 +51,8 @@ FINDING_SEVERITY: dict[str, Severity] = {
     "preempt-off": Severity.WARNING,
     "webhosts-down": Severity.WARNING,
     "drift": Severity.WARNING,
+    "runtime-drift": Severity.WARNING,    # runtime differs from hostname.carpN/sysctl.conf
+    "equal-advskew": Severity.WARNING,    # a warning only: never makes status unhealthy
     "unparsed": Severity.UNKNOWN,
 }
 UNKNOWN_CODE_SEVERITY = Severity.WARNING

@@ -29,6 +29,8 @@ from carpctl.facts import (
     parse_sha256,
 )
 from carpctl.facts.backups import BackupSet, parse_sets
+from carpctl.facts.carpconf import CarpConfig, parse_hostname_carp, parse_sysctl_conf
+from carpctl.facts.interfaces import Interface, parse_group_demotes, parse_interfaces
 from carpctl.facts.netstat import CarpStats, parse_carp_stats
 from carpctl.facts.parked import Parked
 from carpctl.remote import commands as C
@@ -47,9 +49,15 @@ FACTS: dict[str, C.Command] = {
     "maintenance": C.read_marker(MAINTENANCE_FILE),
     "parked": C.read_marker(PARKED_FILE),
     "backups": C.LIST_BACKUP_SETS,
+    "interfaces": C.IFCONFIG_ALL,          # groups, link and subnet of every interface
+    "group_demotes": C.GROUP_DEMOTES,      # the counter of every group of a carp interface
+    "carp_config": C.HOSTNAME_CARP,        # /etc/hostname.carpN, pass replaced by its hash
+    "sysctl_conf": C.SYSCTL_CONF,
 }
 CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
-STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked")
+CONFIG = ("interfaces", "group_demotes", "carp_config", "sysctl_conf")  # what boot rebuilds
+STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked",
+          *CONFIG)
 _FILE = "sha256 "                       # a deployed file's fact is named "sha256 DEST"
 
 
@@ -84,6 +92,10 @@ class NodeState:
     parked: Parked | None = None       # a demotion carpctl keeps on purpose (still in force)
     files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256, None: missing
     backups: tuple[BackupSet, ...] | None = None   # carpctl's backup sets kept there, if read
+    interfaces: dict[str, Interface] | None = None
+    group_demotes: dict[str, int] | None = None    # group -> its demote counter
+    carp_config: dict[str, CarpConfig] | None = None   # ifname -> its /etc/hostname.carpN
+    sysctl_conf: dict[str, str] | None = None      # /etc/sysctl.conf ({} when missing)
     problems: tuple[str, ...] = ()
 
     @property
@@ -99,6 +111,33 @@ class NodeState:
     @property
     def preempt(self) -> bool | None:
         return self.sysctl.preempt if self.sysctl else None
+
+    def groups_of(self, ifname: str) -> tuple[str, ...]:
+        known = self.interfaces.get(ifname) if self.interfaces else None
+        return known.groups if known and known.groups else ("carp",)
+
+    def advertised_demote(self, ifname: str) -> int | None:
+        """What the kernel advertises for `ifname`: the sum over all its groups (max 255)."""
+        if self.group_demotes is None:
+            return self.demote
+        groups = self.groups_of(ifname)
+        if any(g not in self.group_demotes for g in groups):
+            return self.demote
+        return min(255, sum(self.group_demotes[g] for g in groups))
+
+    @property
+    def demote_sum(self) -> int | None:
+        """The highest count any carp interface advertises: what CARP predictions compare."""
+        counts = [self.advertised_demote(c.name) for c in self.carp if c.vhid is not None]
+        known = [c for c in counts if c is not None]
+        return max(known) if known else self.demote
+
+    @property
+    def configured_preempt(self) -> bool | None:
+        """preempt after the next boot (/etc/sysctl.conf; the kernel default is 0)."""
+        if self.sysctl_conf is None:
+            return None
+        return self.sysctl_conf.get("net.inet.carp.preempt", "0") not in ("0", "")
 
 
 def unreachable(node: str, exc: RemoteError) -> NodeState:
@@ -156,6 +195,13 @@ def parse_state(node: str, results: Mapping[str, Result]) -> NodeState:
         record = Parked.parse(parked.stdout) if parked.ok else None
         # a reboot resets the runtime values: then the record is stale
         values["parked"] = record if record and record.still_applies(carp, demote) else None
+    values["interfaces"] = parsed("interfaces", parse_interfaces, when_ok=True)
+    values["group_demotes"] = parsed("group_demotes", parse_group_demotes, when_ok=True)
+    values["carp_config"] = parsed("carp_config", parse_hostname_carp, when_ok=True)
+    conf = results.get("sysctl_conf")
+    if conf is not None:
+        values["sysctl_conf"] = {} if _missing(conf) else parsed(
+            "sysctl_conf", parse_sysctl_conf, when_ok=True)
     if "backups" in results:
         values["backups"] = tuple(parse_sets(results["backups"].stdout))
     values["files"] = _files(results, problems, parsed)

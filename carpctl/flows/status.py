@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from carpctl.core.carp import Finding, PairVerdict, assess
 from carpctl.errors import UsageError
@@ -51,7 +51,6 @@ def status(session: Session, pairs: list[Pair], *, parallel: int = 16) -> list[P
         expected, problems = expected_hashes(pair) if pair.files else ({}, [])
         verdict = assess(pair.name, by_pair[pair.name], expected)
         if problems:
-            verdict = PairVerdict(verdict.pair, verdict.findings + tuple(problems),
-                                  verdict.master, verdict.vhids)
+            verdict = replace(verdict, findings=verdict.findings + tuple(problems))
         results.append(PairStatus(pair.name, tuple(by_pair[pair.name]), verdict))
     return results

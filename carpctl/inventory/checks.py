@@ -162,6 +162,27 @@ def check_int_range(value: object, low: int, high: int) -> None:
         raise ValueError(f"is out of range (must be from {low} to {high})")
 
 
+#: what rc and pfsync hold while /etc/rc.local runs at boot (openbsd-reference.md 2.5, 10.4)
+BOOT_DEMOTION = 128
+PFSYNC_BULK_DEMOTION = 32
+DEMOTE_MAX = 255
+
+
+def check_boot_demotion(value: object) -> None:
+    """A maintenance/failover demotion N that rc.local can still apply at boot.
+
+    rc.local runs while rc's 128 and pfsync's bulk-update 32 are held; the kernel
+    refuses a counter above 255, so a bigger N is refused there and the node would
+    boot undemoted (out of maintenance without anyone noticing).
+    """
+    high = DEMOTE_MAX - BOOT_DEMOTION - PFSYNC_BULK_DEMOTION
+    check_int_range(value, 1, 128)
+    if value > high:
+        raise ValueError(f"is too large: at boot 128 (rc) + 32 (pfsync bulk update) + N must "
+                         f"stay <= 255, or the kernel refuses the carpdemote in /etc/rc.local "
+                         f"and the node boots undemoted; use 1 to {high}")
+
+
 def check_port(value: int) -> None:
     """A TCP port number."""
     check_int_range(value, 1, 65535)

@@ -86,7 +86,7 @@ class FailoverSettings:
         counts as done (catches a pair that flaps back).
     advskew: the advskew set on the node handing over (254, the highest
         ifconfig accepts, as in the source material).
-    demote: the N of ``ifconfig -g carp carpdemote N`` (1..128 per call).
+    demote: the N of ``ifconfig -g carp carpdemote N`` (1..95: 128 + 32 + N <= 255 at boot).
     """
 
     method: str = "advskew"

@@ -120,7 +120,7 @@ FAILOVER_KEYS: dict[str, Converter] = {
     "timeout": seconds(),
     "settle": seconds(allow_zero=True),
     "advskew": int_range(1, 254),
-    "demote": int_range(1, 128),
+    "demote": checked(checks.check_boot_demotion),
 }
 
 DEPLOY_KEYS: dict[str, Converter] = {

@@ -49,6 +49,7 @@ def sh(*parts: str) -> Command:
 
 # -- facts (read-only) ---------------------------------------------------------------------
 IFCONFIG_CARP = cmd("ifconfig", "carp")
+IFCONFIG_ALL = cmd("ifconfig")                   # every interface: groups, link, subnets
 CARP_DEMOTE = cmd("ifconfig", "-g", "carp")
 PFSYNC = cmd("ifconfig", "pfsync0")
 CARP_SYSCTL = cmd("sysctl", "net.inet.carp")
@@ -62,6 +63,33 @@ HOSTNAME = cmd("hostname")
 SYSPATCH_PENDING = cmd("syspatch", "-c", privileged=True)
 SYSPATCH_APPLY = cmd("syspatch", privileged=True)
 BOOTTIME = cmd("sysctl", "-n", "kern.boottime")
+SYSCTL_CONF = cmd("cat", "/etc/sysctl.conf")
+# `ifconfig -g G` for every group a carp interface (or pfsync0) is in: the kernel
+# advertises the sum of a carp interface's groups, not only `carp` (reference 2.1, 2.4)
+GROUP_DEMOTES = Command(("sh", "-c", (
+    "for g in $(ifconfig carp | grep 'groups:'); do "
+    "if [ \"$g\" != groups: ]; then ifconfig -g \"$g\"; fi; done; true")))
+# Each /etc/hostname.carpN with every `pass WORD` taken out, then the sha256 of the pass
+# words computed on the node: the secret never leaves it (compared by hash between nodes).
+# Only ksh builtins touch the pass (printf), so it shows in no process list either.
+HOSTNAME_CARP = Command(("sh", "-c", """for f in /etc/hostname.carp[0-9]*; do
+[ -f "$f" ] || continue
+echo "@@file $f"
+p=
+IFS='
+'
+for l in $(cat "$f"); do
+IFS=' \t'
+o=
+s=
+for w in $l; do
+if [ -n "$s" ]; then p="$p $w"; s=; elif [ "$w" = pass ]; then s=1; else o="$o $w"; fi
+done
+printf '%s\n' "$o"
+done
+unset IFS
+if [ -n "$p" ]; then echo "@@pass $(printf %s "$p" | sha256 -q)"; fi
+done; true"""), privileged=True)
 REBOOT = cmd("reboot", privileged=True)
 
 
