@@ -9,15 +9,21 @@ reported: a failover never leaves a node half-demoted.
 
 Round trips are few because each is a node's latency: the lock is taken with the
 first read, the restore travels with the read that records the old MASTER's carp
-counters, and the lock is given back with the last read. The pair counts as settled
-once the old MASTER has processed advertisements of the new one sent after the
-restore (its `netstat -s -p carp` counters moved) and is still BACKUP: that is the
-moment a restore that pulls MASTER back would show. Without netstat on the node, a
-fixed watch (failover.settle) stands in for the observation.
+counters, and the lock is given back with the last read. A BACKUP decides on each
+advertisement it receives, with its values at that moment (preempt rule 1 is
+evaluated at receipt), so an advertisement of the new MASTER received after the
+restore proves the restore did not pull MASTER back, whenever it was sent. The pair
+counts as settled at the first read where the old MASTER's `netstat -s -p carp`
+counter has moved past the value read in the exec that sent the restore by enough
+advertisements to cover every vhid, and the old MASTER is still BACKUP and the new
+one MASTER on every vhid. The counter is read before ifconfig in that exec, so the
+BACKUP it shows is a state after those advertisements were judged. Without netstat
+on the node, a fixed watch (failover.settle) stands in for the observation.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +45,7 @@ from carpctl.runtime.signals import shielded
 from carpctl.runtime.undo import Changes
 
 POLL = 0.1          # seconds between two reads of both nodes while waiting
-SETTLE = (*CARP, "carp_stats")   # what the polls after the restore read
+SETTLE = ("carp_stats", *CARP)   # what the polls after the restore read: counter first
 
 
 @dataclass(frozen=True)
@@ -257,17 +263,19 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
             after = read_pair(session, pair, CARP, strict=True)
             _still_handed_over(pair, plan, after)
         return True, None, after
-    vhids = len(after[plan.target].carp_by_vhid)
-    interval = max(seconds(c.advbase or 1, c.advskew or 0) for c in after[plan.target].carp)
+    needed = heard_enough(after[plan.target])
     deadline = restored_at + _settle_time(after)
+    polls = 0
     while True:
         time.sleep(POLL)
         after = read_pair(session, pair, SETTLE, strict=True)
+        polls += 1
         _still_handed_over(pair, plan, after)
         now = after[plan.source].carp_stats
-        if (now is not None and _good(now) - _good(heard) >= vhids
-                and time.monotonic() - restored_at >= interval):
-            session.step("settled", "ok", node=source.name, heard=_good(now) - _good(heard))
+        if now is not None and _good(now) - _good(heard) >= needed:
+            session.step("settled", "ok", node=source.name, heard=_good(now) - _good(heard),
+                         needed=needed, polls=polls,
+                         seconds=round(time.monotonic() - restored_at, 3))
             return True, None, after
         if time.monotonic() > deadline:
             raise FailedError(f"{pair.name}: {plan.source} heard no advertisement of "
@@ -275,6 +283,20 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
                               f"({_describe(after)})")
         progress.update(f"waiting for {plan.source} to hear {plan.target} "
                         f"({time.monotonic() - restored_at:.1f}s)")
+
+
+def heard_enough(master: NodeState) -> int:
+    """Advertisements the old MASTER must count before every vhid was surely among them.
+
+    The counter is one for all vhids. Until vhid s has been heard, less than its
+    interval I_s has passed, in which vhid v sent at most ceil(I_s / I_v) times; one more
+    than the largest such sum over s is therefore proof (n vhids of one interval: n)."""
+    intervals = [seconds(1 if c.advbase is None else c.advbase, c.advskew or 0)
+                 for c in master.carp if c.vhid]
+    if not intervals:
+        return 1
+    return 1 + max(sum(math.ceil(mine / other - 1e-9) for j, other in enumerate(intervals)
+                       if j != i) for i, mine in enumerate(intervals))
 
 
 def _good(stats: CarpStats) -> int:
