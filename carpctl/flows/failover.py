@@ -257,11 +257,15 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
     heard = after[plan.source].carp_stats
     if heard is None:   # no netstat on the node: watch for the configured time instead
         deadline = restored_at + max(pair.failover.settle, 0.0)
+        polls = 0
         while time.monotonic() < deadline:
             progress.update(f"watching the pair settle ({deadline - time.monotonic():.1f}s left)")
             time.sleep(POLL)
             after = read_pair(session, pair, CARP, strict=True)
+            polls += 1
             _still_handed_over(pair, plan, after)
+        session.step("settled", "ok", node=source.name, watched=pair.failover.settle,
+                     polls=polls, seconds=round(time.monotonic() - restored_at, 3))
         return True, None, after
     needed = heard_enough(after[plan.target])
     deadline = restored_at + _settle_time(after)
