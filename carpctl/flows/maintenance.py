@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from carpctl.core.carp import moves_to
 from carpctl.errors import FailedError, RefusedError, UndoFailedError
 from carpctl.facts.parked import Parked
-from carpctl.facts.state import NodeState
+from carpctl.facts.state import STATUS, NodeState
 from carpctl.flows.failover import failover
 from carpctl.inventory import Node, Pair
 from carpctl.remote import commands as C
+from carpctl.remote.batch import Result
 from carpctl.remote.paths import PARKED_FILE, RC_LOCAL
-from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
 from carpctl.runtime.undo import Changes
@@ -79,21 +79,21 @@ def _peer_is_healthy(peer: NodeState) -> str | None:
     return None
 
 
-def _rc_local(session: Session, node) -> tuple[str | None, bytes | None]:
-    result = session.connection(node).run(C.READ_RC_LOCAL)
-    if not result.ok:
-        return None, None
-    data = result.stdout.encode()
-    return hashlib.sha256(data).hexdigest(), data
+def _sha(read: Result) -> str | None:
+    """sha256 of a `cat` of rc.local, None when it could not be read (absent)."""
+    return hashlib.sha256(read.stdout.encode()).hexdigest() if read.ok else None
 
 
 def enter(session: Session, pair: Pair, node_name: str, *,
           break_lock: bool = False) -> MaintenanceReport:
+    """Round trips on the node: lock + first read, rc.local, demote + persist, last read +
+    unlock (the peer: the first and the last); a hand-over runs the failover in between."""
     node = pair.node(node_name)
     peer = pair.peer_of(node_name)
     amount = pair.failover.demote
-    with session.lock(pair, f"maintenance enter {pair.name} {node.name}", break_stale=break_lock):
-        states = read_pair(session, pair)
+    with session.lock(pair, f"maintenance enter {pair.name} {node.name}", break_stale=break_lock,
+                      facts=STATUS) as held:
+        states = held.states
         mine = states[node.name]
         if mine.reachable and mine.maintenance:
             return MaintenanceReport(pair.name, node.name, "enter", False, False,
@@ -104,26 +104,21 @@ def enter(session: Session, pair: Pair, node_name: str, *,
         if why:
             raise RefusedError(f"{pair.name}: {why}: putting {node.name} in maintenance would "
                                f"leave the pair without a healthy node")
-        sha, _ = _rc_local(session, node)
         handed_over = any(c.state == "MASTER" for c in mine.carp)
         if not handed_over and not states[peer.name].is_master_everywhere():
             raise RefusedError(f"{pair.name}: {peer.name} is not MASTER on every vhid; fix the "
                                f"pair first (carpctl status)")
+        sha = _sha(session.connection(node).run(C.READ_RC_LOCAL))
         if handed_over:  # the failover flow checks, waits and undoes itself on failure
             failover(session, pair, to=peer.name, method="carpdemote", keep_demoted=True)
         record = Record(session.run.id if session.run else "-", time.time(), amount, sha)
         changes = Changes()
-        undemote = [C.carpdemote(-amount)]
         left = f"check {RC_LOCAL} and `ifconfig -g carp` on {node.name}"
-        if handed_over:   # the failover left it demoted on purpose
-            changes.made("demote", node, undemote, left)
+        changes.made("demote", node, [C.carpdemote(-amount)], left)   # counts once sent
+        changes.made("persist", node, [_restore_rc_local(record)], left)
         try:
-            if not handed_over:
-                changes.made("demote", node, undemote, left)   # counts once sent
-                session.connection(node).run(C.carpdemote(amount), check=True)
-            changes.made("persist", node, [_restore_rc_local(record)], left)
-            session.connection(node).run(_persist(record), check=True)
-            _verify_entered(session, pair, node, peer, amount)
+            _demote_and_persist(session, node, record, changes, demote=not handed_over)
+            _verify_entered(pair, held.finish(STATUS), node, peer, amount)
         except BaseException as exc:
             raise _undo_enter(session, node, changes, exc) from None
         session.step("maintenance-enter", "ok", node=node.name, record=record.line())
@@ -131,6 +126,23 @@ def enter(session: Session, pair: Pair, node_name: str, *,
                                  f"{node.name} is demoted by {amount} now and at every boot "
                                  f"(/etc/rc.local) until `carpctl maintenance exit "
                                  f"{pair.name} {node.name}`")
+
+
+def _demote_and_persist(session: Session, node: Node, record: Record, changes: Changes, *,
+                        demote: bool) -> None:
+    """The runtime demotion (unless the failover left it) and its boot twin in one exec.
+
+    Both commands run whatever the first did; one that failed is not undone."""
+    commands = [C.carpdemote(record.amount)] if demote else []
+    results = session.connection(node).batch([*commands, _persist(record)])
+    failed = [r for r in results if not r.ok]
+    if demote and not results[0].ok:
+        changes.settled("demote")
+    if not results[-1].ok:
+        changes.settled("persist")
+    if failed:
+        raise FailedError(f"{node.name}: " + "; ".join(
+            f"`{r.command}` exited {r.status}: {r.output.strip()[:200]}" for r in failed))
 
 
 def _persist(record: Record) -> C.Command:
@@ -142,8 +154,8 @@ def _restore_rc_local(record: Record) -> C.Command:
     return C.restore_rc_local(rc_local_existed=record.rc_local_sha is not None)
 
 
-def _verify_entered(session: Session, pair: Pair, node, peer, amount: int) -> None:
-    states = read_pair(session, pair)
+def _verify_entered(pair: Pair, states: dict[str, NodeState], node: Node, peer: Node,
+                    amount: int) -> None:
     mine, theirs = states[node.name], states[peer.name]
     if not (mine.reachable and (mine.demote or 0) >= amount and mine.is_backup_everywhere()
             and theirs.is_master_everywhere() and mine.maintenance):
@@ -165,10 +177,13 @@ def _undo_enter(session: Session, node: Node, changes: Changes,
 
 def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = False,
           break_lock: bool = False) -> MaintenanceReport:
+    """Round trips on the node: lock + first read, rc.local back + its check + the runtime
+    demotion (removed or parked) in one exec, unlock; the peer: lock and unlock."""
     node = pair.node(node_name)
     peer = pair.peer_of(node_name)
-    with session.lock(pair, f"maintenance exit {pair.name} {node.name}", break_stale=break_lock):
-        states = read_pair(session, pair)
+    with session.lock(pair, f"maintenance exit {pair.name} {node.name}", break_stale=break_lock,
+                      facts=STATUS) as held:
+        states = held.states
         mine = states[node.name]
         if not mine.reachable:
             raise RefusedError(f"{pair.name}: {node.name} is unreachable ({mine.reason})")
@@ -176,20 +191,25 @@ def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = Fals
         if record is None:
             return MaintenanceReport(pair.name, node.name, "exit", False, False,
                                      f"{node.name} is not in maintenance")
-        conn = session.connection(node)
-        conn.run(_restore_rc_local(record), check=True)
-        sha, _ = _rc_local(session, node)
+        amount = min(record.amount, mine.demote or 0)
+        pulls_back = bool(amount) and _removing_pulls_back(mine, states[peer.name], amount)
+        runtime = ([] if not amount else
+                   # kept as a parked demotion: a failover undoes it exactly
+                   [C.write_marker(PARKED_FILE, Parked("carpdemote", {}, 254, amount).line())]
+                   if failback or pulls_back else [C.carpdemote(-amount)])
+        results = session.connection(node).batch(
+            [_restore_rc_local(record), C.READ_RC_LOCAL, *runtime])
+        if not results[0].ok:
+            raise UndoFailedError(f"{node.name}: putting {RC_LOCAL} back failed: "
+                                  f"{results[0].output.strip()[:200]}")
+        sha = _sha(results[1])
         if sha != record.rc_local_sha:
             raise UndoFailedError(f"{node.name}: {RC_LOCAL} does not match the original after "
                                   f"restoring it (sha256 {sha}, expected {record.rc_local_sha})")
-        amount = min(record.amount, mine.demote or 0)
-        pulls_back = bool(amount) and _removing_pulls_back(mine, states[peer.name], amount)
-        if amount and (failback or pulls_back):
-            # keep the runtime demotion as a parked one: a failover undoes it exactly
-            conn.run(C.write_marker(PARKED_FILE, Parked("carpdemote", {}, 254, amount).line()),
-                     check=True)
-        elif amount:
-            conn.run(C.carpdemote(-amount), check=True)
+        for result in results[2:]:
+            if not result.ok:
+                raise FailedError(f"{node.name}: `{result.command}` exited {result.status}: "
+                                  f"{result.output.strip()[:200]}")
         session.step("maintenance-exit", "ok", node=node.name, record=record.line())
         note = None
         if failback:
@@ -198,8 +218,7 @@ def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = Fals
             note = (f"{node.name} left maintenance but stays demoted at runtime (by {amount}) "
                     f"so MASTER stays on {peer.name}; hand it back with: carpctl failover "
                     f"{pair.name} --to {node.name}")
-        handed = failback
-        return MaintenanceReport(pair.name, node.name, "exit", True, handed, note)
+        return MaintenanceReport(pair.name, node.name, "exit", True, failback, note)
 
 
 def _removing_pulls_back(mine: NodeState, theirs: NodeState, amount: int) -> bool:
