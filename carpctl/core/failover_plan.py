@@ -44,6 +44,16 @@ def _refuse(pair: Pair, text: str, hint: str | None = None) -> RefusedError:
     return RefusedError(f"{pair.name}: {text}", hint=hint)
 
 
+def advertised(state: NodeState, ifname: str, full: NodeState | None = None) -> int:
+    """The demote count `ifname` advertises: the sum over all its groups (reference §2.4).
+
+    A poll reads the `carp` group's counter only; the other groups' counters come from
+    `full`, the preflight's complete read (carpctl changes only the `carp` group)."""
+    full = full or state
+    others = (full.advertised_demote(ifname) or 0) - (full.demote or 0)
+    return min(255, max(0, (state.demote or 0) + others))
+
+
 def preflight(pair: Pair, states: dict[str, NodeState], *, to: str, method: str, force: bool,
               settings: FailoverSettings) -> Plan:
     """Every check of the runbook; a refusal says what to do instead."""
@@ -76,10 +86,13 @@ def preflight(pair: Pair, states: dict[str, NodeState], *, to: str, method: str,
         if carp.vhid is not None and carp.state == "INIT":
             raise _refuse(pair, f"{target} {carp.name} is INIT (interface down or carpdev "
                           f"{carp.carpdev} without link): it cannot take over")
-    own_demote = (tgt.demote or 0) - (unpark.amount if unpark and unpark.method == "carpdemote" else 0)
+    parked = unpark.amount if unpark and unpark.method == "carpdemote" else 0
+    own_demote = max((advertised(tgt, c.name) for c in tgt.carp if c.vhid is not None),
+                     default=0) - parked
     if own_demote > 0:
-        raise _refuse(pair, f"{target} is demoted (carp demote count {tgt.demote}): it cannot take "
-                      f"over (still booting, pfsync bulk update, or a link down?)")
+        raise _refuse(pair, f"{target} is demoted (it advertises carp demote count "
+                      f"{own_demote + parked}): it cannot take over (still booting, pfsync "
+                      f"bulk update, or a link down?)")
     _check_services(pair, src, tgt)
     enough = unpark is not None and _unpark_moves_all(src, tgt, unpark)
     if not enough:
@@ -156,7 +169,8 @@ def _check_method(pair: Pair, base: dict, src: NodeState, tgt: NodeState,
             continue
         mine = tgt.carp_by_vhid[carp.vhid]
         if not moves_to(backup_preempt=True, backup_demote=0, backup=(mine.advbase, skews[mine.name]),
-                        master_demote=src.demote or 0, master=(carp.advbase, base["advskew"])):
+                        master_demote=advertised(src, carp.name),
+                        master=(carp.advbase, base["advskew"])):
             raise _refuse(pair, f"vhid {carp.vhid}: {target} (advbase {mine.advbase}, advskew "
                           f"{skews[mine.name]}) would not be faster than {source} at advskew "
                           f"{base['advskew']}: nothing would move", "use --method carpdemote")
@@ -172,34 +186,41 @@ def _target_skews(tgt: NodeState, unpark: Parked | None) -> dict[str, int]:
 def _unpark_moves_all(src: NodeState, tgt: NodeState, unpark: Parked) -> bool:
     """Does undoing the target's parked demotion hand every vhid to it by itself?"""
     skews = _target_skews(tgt, unpark)
-    demote = (tgt.demote or 0) - (unpark.amount if unpark.method == "carpdemote" else 0)
+    parked = unpark.amount if unpark.method == "carpdemote" else 0
     for carp in tgt.carp:
         if carp.vhid is None:
             continue
         master = src.carp_by_vhid[carp.vhid]
-        if not moves_to(backup_preempt=bool(tgt.preempt), backup_demote=demote,
-                        backup=(carp.advbase, skews[carp.name]), master_demote=src.demote or 0,
+        if not moves_to(backup_preempt=bool(tgt.preempt),
+                        backup_demote=max(0, advertised(tgt, carp.name) - parked),
+                        backup=(carp.advbase, skews[carp.name]),
+                        master_demote=advertised(src, master.name),
                         master=(master.advbase, master.advskew)):
             return False
     return True
 
 
 def restore_pulls_back(plan: Plan, src: NodeState, tgt: NodeState, *,
-                       source_preempt: bool) -> list[int]:
+                       source_preempt: bool,
+                       before: dict[str, NodeState] | None = None) -> list[int]:
     """vhids whose MASTER would go back to the source once its demotion is undone.
 
-    `src`/`tgt` are the states after the hand-over; preempt comes from the preflight
-    read (the polls read only CARP state).
+    `src`/`tgt` are the states after the hand-over; preempt and the demote counters of
+    groups other than `carp` come from the preflight read `before` (the polls read only
+    CARP state).
     """
+    before = before or {}
     back = []
-    demote_after = (src.demote or 0) - (plan.amount if plan.method == "carpdemote" else 0)
+    lifted = plan.amount if plan.method == "carpdemote" else 0
     for carp in src.carp:
         if carp.vhid is None:
             continue
         skew = plan.originals[carp.name] if plan.method == "advskew" else carp.advskew
         master = tgt.carp_by_vhid[carp.vhid]
-        if moves_to(backup_preempt=source_preempt, backup_demote=max(0, demote_after),
-                    backup=(carp.advbase, skew), master_demote=tgt.demote or 0,
+        mine = advertised(src, carp.name, before.get(src.node)) - lifted
+        if moves_to(backup_preempt=source_preempt, backup_demote=max(0, mine),
+                    backup=(carp.advbase, skew),
+                    master_demote=advertised(tgt, master.name, before.get(tgt.node)),
                     master=(master.advbase, master.advskew)):
             back.append(carp.vhid)
     return back

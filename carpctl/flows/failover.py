@@ -198,8 +198,7 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
             handover = time.monotonic() - demoted_at
             session.step("handover", "ok", node=target.name, seconds=round(handover, 3))
             restored, parked_note, after = _restore_or_park(
-                session, pair, plan, after, bool(before[plan.source].preempt), keep_demoted,
-                progress, changes)
+                session, pair, plan, after, before, keep_demoted, progress, changes)
     except BaseException as exc:
         raise _undo(session, pair, plan, before, changes, exc) from None
     final = held.finish(STATUS) or after
@@ -225,14 +224,15 @@ def relayd_warnings(master: NodeState | None) -> list[str]:
 
 
 def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, NodeState],
-                     source_preempt: bool, keep_demoted: bool, progress: Progress,
+                     before: dict[str, NodeState], keep_demoted: bool, progress: Progress,
                      changes: Changes) -> tuple[bool, str | None, dict[str, NodeState]]:
-    """Put the source's values back unless that would pull MASTER back: then park it."""
+    """Put the source's values back unless that would pull MASTER back: then park it.
+    `before` (the preflight's full read) gives preempt and the other groups' counters."""
     if "demote" not in changes:
         return True, None, after
     source = pair.node(plan.source)
     back = restore_pulls_back(plan, after[plan.source], after[plan.target],
-                              source_preempt=source_preempt)
+                              source_preempt=bool(before[plan.source].preempt), before=before)
     if keep_demoted or back:
         record = park_record(plan)
         session.connection(source).run(C.write_marker(PARKED_FILE, record.line()), check=True)

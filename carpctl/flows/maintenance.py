@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from carpctl.core.carp import moves_to
+from carpctl.core.failover_plan import advertised
 from carpctl.errors import FailedError, RefusedError, UndoFailedError
 from carpctl.facts.parked import Parked
 from carpctl.facts.state import STATUS, NodeState
@@ -222,13 +223,17 @@ def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = Fals
 
 
 def _removing_pulls_back(mine: NodeState, theirs: NodeState, amount: int) -> bool:
+    """Would lifting `amount` off the carp group make this node take a vhid back? Compared
+    with what each interface advertises: every group's counter, not only `carp`'s."""
     for carp in mine.carp:
         if carp.vhid is None or carp.vhid not in theirs.carp_by_vhid:
             continue
         master = theirs.carp_by_vhid[carp.vhid]
         if master.state == "MASTER" and moves_to(
-                backup_preempt=bool(mine.preempt), backup_demote=(mine.demote or 0) - amount,
-                backup=(carp.advbase, carp.advskew), master_demote=theirs.demote or 0,
+                backup_preempt=bool(mine.preempt),
+                backup_demote=max(0, advertised(mine, carp.name) - amount),
+                backup=(carp.advbase, carp.advskew),
+                master_demote=advertised(theirs, master.name),
                 master=(master.advbase, master.advskew)):
             return True
     return False
