@@ -110,3 +110,29 @@ def test_the_cli_asks_before_moving_master_and_a_script_needs_yes(lab, capsys):
     assert truth(lab, "fw1")["demote"] == 0
     assert main(["-i", inventory, "maintenance", "enter", "pair1", "fw1", "--yes"]) == 0
     assert main(["-i", inventory, "maintenance", "exit", "pair1", "fw1"]) == 0  # moves nothing
+
+
+def test_exit_counts_every_group_the_carp_interfaces_advertise_not_only_carp(lab_factory):
+    """fw1's carp interfaces are also in group `ha`, demoted by 1 (an ifstated script, say):
+    once maintenance's 50 is off the `carp` group it still advertises 1, so it cannot take
+    MASTER back and exit lifts the demotion instead of keeping it parked."""
+    from carpctl.inventory import load_inventory
+    from carpctl.runtime.history import History
+    from carpctl.runtime.session import Session
+    from carpctl_lab.image import CarpSpec, PairSpec
+
+    carp = tuple(CarpSpec(c.ifname, c.vhid, c.carpdev, c.address, groups=("ha",))
+                 for c in PairSpec().carp)
+    lab = lab_factory([PairSpec(carp=carp)])
+    with Session(load_inventory(lab.inventory), history=History()) as session:
+        pair = session.inventory.pair()
+        enter(session, pair, "fw1")
+        node = lab.node("pair1", "fw1")
+        with node.lock:
+            node.pair.advance()
+            assert node.system(["ifconfig", "-g", "ha", "carpdemote", "1"])[0] == 0
+        report = exit_(session, pair, "fw1")
+    assert report.changed and report.note is None, report.note
+    assert truth(lab, "fw1")["demote"] == 0            # the `carp` group: maintenance is off
+    assert lab.node("pair1", "fw1").pair.model.demote("fw1", "ha") == 1
+    assert lab.masters("pair1") == {1: ["fw2"], 2: ["fw2"]}
