@@ -6,7 +6,7 @@ advbase 1), about one advertisement exchange for carpdemote (counted as 0 here).
 Targets (issue 13): hand-over <= 1.1 x limit + one poll interval; total wall time
 <= the bare procedure's (bench/bare_failover.py: plain ssh, no checks) timed in
 the same run on the same lab. Round trips are counted per node from the lab's
-command log (one exec = one round trip).
+command log (one exec = one round trip), for `maintenance enter` and `exit` too.
 """
 
 from __future__ import annotations
@@ -80,10 +80,30 @@ def measure(method: str, label: str, skews: tuple[int, int]) -> None:
           f"(bare: {med('bare_rt'):.0f} on its busiest node)")
 
 
+def maintenance_round_trips() -> None:
+    """Execs per node of `maintenance enter` on the MASTER (a hand-over included) and on
+    the BACKUP, and of each `exit`, from the lab's log."""
+    from carpctl.flows.maintenance import enter, exit_
+
+    for node in ("fw1", "fw2"):
+        with tempfile.TemporaryDirectory() as tmp, Lab(Path(tmp) / "lab") as lab:
+            with Session(load_inventory(lab.inventory)) as session:
+                pair = session.inventory.pair()
+                for action in (enter, exit_):
+                    before = _execs(lab)
+                    action(session, pair, node)
+                    after = _execs(lab)
+                    role = "master" if node == "fw1" else "backup"
+                    print(f"maintenance.{action.__name__.strip('_')}.{role}.round_trips: "
+                          f"node {after[node] - before[node]}, peer "
+                          f"{sum(after.values()) - sum(before.values()) - (after[node] - before[node])}")
+
+
 def main() -> None:
     for method in ("advskew", "carpdemote"):
         for label, skews in SKEWS.items():
             measure(method, label, skews)
+    maintenance_round_trips()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from carpctl.facts.parked import Parked
 from carpctl.inventory import Node, Pair
 from carpctl.remote import commands as C
 from carpctl.remote.connection import ConnectionLost
-from carpctl.runtime.read import read_pair
+from carpctl.runtime.read import read_node, read_pair
 from carpctl.runtime.session import Session
 
 POLL = 1.0                           # seconds between two checks of a rebooting node
@@ -78,15 +78,19 @@ def _expected_demote(states, node: Node) -> int:
     return 0
 
 
+SETTLE_FACTS = ("carp", "demote", "maintenance", "parked")   # what the settle wait compares
+
+
 def _wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float, progress) -> None:
-    """Boot demotion gone (rc's 128, pfsync's 32), node BACKUP, one MASTER per vhid."""
+    """Boot demotion gone (rc's 128, pfsync's 32), node BACKUP, one MASTER per vhid.
+
+    Polls only the rebooted node, with only the facts compared, until its own part holds;
+    then one read of both nodes for the pair's part (the peer is not asked every round)."""
     while True:
-        states = read_pair(session, pair)
-        mine = states[node.name]
-        ok = (mine.reachable and mine.demote == _expected_demote(states, node)
-              and all(c.state != "INIT" for c in mine.carp if c.vhid is not None)
-              and one_master_each(states.values()))
-        if ok:
+        mine = read_node(session, node, SETTLE_FACTS)
+        ok = (mine.reachable and mine.demote == _expected_demote({node.name: mine}, node)
+              and all(c.state != "INIT" for c in mine.carp if c.vhid is not None))
+        if ok and one_master_each(read_pair(session, pair, SETTLE_FACTS).values()):
             return
         if time.monotonic() > deadline:
             raise FailedError(f"{node.name}: CARP did not settle after the reboot (demote "
