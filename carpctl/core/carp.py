@@ -166,12 +166,12 @@ def states_in_step(a: int, b: int) -> bool:
 
 def _state_count_findings(states: list[NodeState]) -> list[Finding]:
     """pfsync0 can look up while its sync link is dead: the counts tell."""
-    counted = [s for s in states if s.pf is not None and s.pf.enabled]
-    if len(counted) != 2 or states_in_step(counted[0].pf.states, counted[1].pf.states):
+    counted = [(s.node, s.pf.states) for s in states if s.pf is not None and s.pf.enabled]
+    if len(counted) != 2 or states_in_step(counted[0][1], counted[1][1]):
         return []
-    a, b = counted
-    return [Finding("pfsync-down", f"pf state counts differ ({a.node} {a.pf.states}, {b.node} "
-                    f"{b.pf.states}): pfsync is not keeping the nodes in step")]
+    (a, a_states), (b, b_states) = counted
+    return [Finding("pfsync-down", f"pf state counts differ ({a} {a_states}, {b} "
+                    f"{b_states}): pfsync is not keeping the nodes in step")]
 
 
 def _relayd_findings(states: list[NodeState], master: str) -> list[Finding]:
@@ -209,9 +209,19 @@ def backup_takes_over(*, preempt: bool, own: tuple[int, int], own_demote: int,
     return own_advbase > 0 and (3 * own_advbase, own_advskew * 1_000_000 // 256) < sender
 
 
-def moves_to(*, backup_preempt: bool, backup_demote: int, backup: tuple[int, int],
-             master_demote: int, master: tuple[int, int]) -> bool:
+Timing = tuple[int | None, int | None]   # (advbase, advskew) as ifconfig printed them
+
+
+def _kernel(timing: Timing) -> tuple[int, int]:
+    """None (not printed) is the kernel's default: advbase 1, advskew 0."""
+    advbase, advskew = timing
+    return (1 if advbase is None else advbase, 0 if advskew is None else advskew)
+
+
+def moves_to(*, backup_preempt: bool, backup_demote: int, backup: Timing,
+             master_demote: int, master: Timing) -> bool:
     """Will the BACKUP (advbase, advskew) take the vhid from the MASTER (advbase, advskew)?"""
+    backup, master = _kernel(backup), _kernel(master)
     return backup_takes_over(preempt=backup_preempt, own=interval(*backup), own_demote=backup_demote,
                              sender=interval(*master), sender_demote=master_demote,
                              own_advbase=backup[0], own_advskew=backup[1])

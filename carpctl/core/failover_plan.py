@@ -7,6 +7,7 @@ the runbook's preflight; the predictions come from carpctl.core.carp.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from carpctl.core.carp import moves_to, pair_master, states_in_step, vhid_table
 from carpctl.errors import RefusedError
@@ -72,9 +73,10 @@ def preflight(pair: Pair, states: dict[str, NodeState], *, to: str, method: str,
     if set(src.carp_by_vhid) != set(tgt.carp_by_vhid):
         raise _refuse(pair, f"the nodes' vhids differ ({source}: {sorted(src.carp_by_vhid)}, "
                       f"{target}: {sorted(tgt.carp_by_vhid)})")
-    base = dict(pair=pair.name, source=source, target=target, method=method,
-                originals={c.name: c.advskew for c in src.carp if c.vhid is not None},
-                advskew=settings.advskew, amount=settings.demote)
+    base: dict[str, Any] = dict(
+        pair=pair.name, source=source, target=target, method=method,
+        originals={c.name: c.advskew or 0 for c in src.carp if c.vhid is not None},
+        advskew=settings.advskew, amount=settings.demote)
     if tgt.is_master_everywhere() and src.is_backup_everywhere():
         return Plan(**base, already=True)
     _check_masters(pair, table, force)
@@ -177,7 +179,7 @@ def _check_method(pair: Pair, base: dict, src: NodeState, tgt: NodeState,
 
 
 def _target_skews(tgt: NodeState, unpark: Parked | None) -> dict[str, int]:
-    skews = {c.name: c.advskew for c in tgt.carp if c.vhid is not None}
+    skews = {c.name: c.advskew or 0 for c in tgt.carp if c.vhid is not None}
     if unpark is not None and unpark.method == "advskew":
         skews.update(unpark.originals)
     return skews

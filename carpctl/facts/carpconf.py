@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from carpctl.facts._text import content_lines, fail, to_int
 
@@ -62,7 +63,7 @@ def parse_hostname_carp(text: str) -> dict[str, CarpConfig]:
     """The node's redacted hostname.carpN listing -> CarpConfig by interface name."""
     configs: dict[str, CarpConfig] = {}
     name: str | None = None
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for line in content_lines(text, _WHAT):
         stripped = line.strip()
         header = _FILE.fullmatch(stripped)
@@ -92,7 +93,7 @@ def _options(words: list[str]) -> list[str]:
     return words
 
 
-def _apply(words: list[str], values: dict[str, object], line: str) -> None:
+def _apply(words: list[str], values: dict[str, Any], line: str) -> None:
     for i, word in enumerate(words):
         if word in _NUMBERS and i + 1 < len(words):
             low, high = _NUMBERS[word]

@@ -177,6 +177,7 @@ def check_boot_demotion(value: object) -> None:
     """
     high = DEMOTE_MAX - BOOT_DEMOTION - PFSYNC_BULK_DEMOTION
     check_int_range(value, 1, 128)
+    assert isinstance(value, int)   # check_int_range refused anything else
     if value > high:
         raise ValueError(f"is too large: at boot 128 (rc) + 32 (pfsync bulk update) + N must "
                          f"stay <= 255, or the kernel refuses the carpdemote in /etc/rc.local "

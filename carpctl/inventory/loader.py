@@ -27,6 +27,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from carpctl.errors import InventoryError, UsageError
 from carpctl.inventory import schema
@@ -180,7 +181,7 @@ class Node:
     known_hosts: tuple[Path, ...]
     proxy_jump: str | None
     connect_timeout: float
-    vars: dict[str, object]
+    vars: dict[str, Any]
     ssh_alias: str | None = None
     jumps: tuple[Jump, ...] = ()
     hash_known_hosts: bool = False
@@ -224,7 +225,7 @@ class Pair:
     nodes: tuple[Node, Node]
     failover: FailoverSettings
     files: tuple[FileSpec, ...]
-    vars: dict[str, object]
+    vars: dict[str, Any]
     source_file: Path
     deploy: DeploySettings = field(default_factory=DeploySettings)
 
@@ -348,14 +349,14 @@ RawPairs = dict[str, tuple[object, Ctx]]
 
 def _read_files(
     yaml_files: list[Path], environ: Mapping[str, str], problems: Problems
-) -> tuple[dict[str, object], dict[str, str], RawPairs]:
+) -> tuple[dict[str, Any], dict[str, str], RawPairs]:
     """Read every file: defaults merged key by key, pairs collected with their file.
 
     A key set in the defaults of two files, or a pair defined in two files,
     is an error naming both: with files merged in name order, "last one wins"
     would make the result depend on file names.
     """
-    defaults: dict[str, object] = {}
+    defaults: dict[str, Any] = {}
     origins: dict[str, str] = {}
     pairs: RawPairs = {}
     for file in yaml_files:
@@ -384,7 +385,7 @@ def _merge_defaults(into: dict, origins: dict[str, str], new: dict, ctx: Ctx) ->
         for sub, item in value.items() if nested else [(None, value)]:
             dotted = f"{key}.{sub}" if nested else key
             if dotted in origins:
-                where = ctx.at(key).at(sub) if nested else ctx.at(key)
+                where = ctx.at(key).at(sub) if nested and sub is not None else ctx.at(key)
                 first = origins[dotted]
                 where.fail(f"is also set in the defaults of {first}; set it in one file only")
                 continue
@@ -456,7 +457,7 @@ def _build_node(name: str, pair: str, pair_data: dict, pair_ctx: Ctx, layers: La
     node_ctx = pair_ctx.at("nodes").at(name)
     host = node_data["host"]
     from_ssh = layers.lookup(host)
-    settings = dict(CONNECTION_DEFAULTS)
+    settings: dict[str, Any] = dict(CONNECTION_DEFAULTS)
     origins = dict.fromkeys(CONNECTION_DEFAULTS, BUILT_IN)
     for key, value in from_ssh.items():
         settings[key], origins[key] = value, f"{layers.ssh_origin} (Host {host})"

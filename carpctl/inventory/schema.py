@@ -13,6 +13,7 @@ import shlex
 import string
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from carpctl.inventory import checks
 from carpctl.inventory.secrets import Secret, resolve_secrets
@@ -35,10 +36,10 @@ RESERVED_NODE_NAMES = frozenset({"peer"})
 _VAR_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def checked(check: Callable[[object], None]) -> Converter:
+def checked(check: Callable[[Any], None]) -> Converter:
     """A converter running one of carpctl.inventory.checks's checks, naming the value in its message."""
 
-    def convert(value: object, ctx: Ctx) -> object:
+    def convert(value: Any, ctx: Ctx) -> object:
         try:
             check(value)
         except ValueError as exc:
@@ -49,7 +50,7 @@ def checked(check: Callable[[object], None]) -> Converter:
 
 
 def choice(*options: str) -> Converter:
-    def convert(value: object, ctx: Ctx) -> str:
+    def convert(value: Any, ctx: Ctx) -> str:
         if value not in options:
             raise ValueError(f"{show(value)} must be one of: {', '.join(options)}")
         return value
@@ -58,7 +59,7 @@ def choice(*options: str) -> Converter:
 
 
 def seconds(*, allow_zero: bool = False) -> Converter:
-    def convert(value: object, ctx: Ctx) -> float:
+    def convert(value: Any, ctx: Ctx) -> float:
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
             bound = "0 or more" if allow_zero else "greater than 0"
@@ -72,7 +73,7 @@ def int_range(low: int, high: int) -> Converter:
     return checked(lambda value: checks.check_int_range(value, low, high))
 
 
-def _paths(value: object, ctx: Ctx, what: str, hint: str = "") -> tuple[Path, ...]:
+def _paths(value: Any, ctx: Ctx, what: str, hint: str = "") -> tuple[Path, ...]:
     """One path or a list of them, each of which must exist: a typo here would only show
     later, as an authentication or host key failure far from its cause."""
     items = value if isinstance(value, list) else [value]
@@ -85,18 +86,18 @@ def _paths(value: object, ctx: Ctx, what: str, hint: str = "") -> tuple[Path, ..
     return paths
 
 
-def identity_file(value: object, ctx: Ctx) -> tuple[Path, ...]:
+def identity_file(value: Any, ctx: Ctx) -> tuple[Path, ...]:
     """Private keys to offer, in order (like several IdentityFile lines)."""
     return _paths(value, ctx, "key file")
 
 
-def known_hosts(value: object, ctx: Ctx) -> tuple[Path, ...]:
+def known_hosts(value: Any, ctx: Ctx) -> tuple[Path, ...]:
     """Extra known_hosts files; --accept-new-host-keys records new keys in the first.
     A team's shared file that is missing would otherwise look like "no key known"."""
     return _paths(value, ctx, "known_hosts file", "; create it (it may be empty) or remove the key")
 
 
-def proxy_jump(value: object, ctx: Ctx) -> str | None:
+def proxy_jump(value: Any, ctx: Ctx) -> str | None:
     """``[user@]host[:port][,...]``; ``none`` (as in ssh_config) means no jump host."""
     try:
         hops = checks.parse_proxy_jump(value)
@@ -136,7 +137,7 @@ def section(keys: Mapping[str, Converter]) -> Converter:
 # -- variables -------------------------------------------------------------
 
 
-def _special_check(key: str) -> tuple[str, Callable[[object], None]] | None:
+def _special_check(key: str) -> tuple[str, Callable[[Any], None]] | None:
     """The check a variable's name calls for, with the naming rule for messages."""
     if key in INTERFACE_VARS or key.endswith(("_if", "_ifs")):
         names = " or ".join(sorted(INTERFACE_VARS))
@@ -149,7 +150,7 @@ def _special_check(key: str) -> tuple[str, Callable[[object], None]] | None:
     return None
 
 
-def _check_special_vars(value: object, ctx: Ctx) -> None:
+def _check_special_vars(value: Any, ctx: Ctx) -> None:
     """Walk a variable and check every key whose name says what it holds.
 
     These values go into ifconfig/pf lines and into commands carpctl runs, so
@@ -180,12 +181,12 @@ def _check_special_vars(value: object, ctx: Ctx) -> None:
                 spot.fail(f"{show(single)} {exc} ({rule})")
 
 
-def variables(value: object, ctx: Ctx) -> dict[str, object]:
+def variables(value: Any, ctx: Ctx) -> dict[str, Any]:
     """Template variables: names usable in Jinja2, secrets resolved, special names checked."""
     value = {} if value is None else value
     if not isinstance(value, Mapping):
         raise ValueError(f"must be a mapping of variable names to values, not {show(value)}")
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
     for name, item in value.items():
         here = ctx.at(str(name))
         if not isinstance(name, str) or not _VAR_NAME_RE.fullmatch(name):
@@ -205,7 +206,7 @@ def variables(value: object, ctx: Ctx) -> dict[str, object]:
 # -- files -----------------------------------------------------------------
 
 
-def command_template(value: object, ctx: Ctx) -> str:
+def command_template(value: Any, ctx: Ctx) -> str:
     """A command run on the node; ``{file}`` is the only placeholder.
 
     It is split into words before ``{file}`` is substituted (see
@@ -228,7 +229,7 @@ def command_template(value: object, ctx: Ctx) -> str:
     return value
 
 
-def file_mode(value: object, ctx: Ctx) -> int:
+def file_mode(value: Any, ctx: Ctx) -> int:
     """Octal permissions. YAML reads ``0640`` as octal already; ``'0640'`` is accepted too."""
     mode = value
     if isinstance(value, str):
@@ -241,7 +242,7 @@ def file_mode(value: object, ctx: Ctx) -> int:
     return mode
 
 
-def template_path(value: object, ctx: Ctx) -> Path:
+def template_path(value: Any, ctx: Ctx) -> Path:
     if not isinstance(value, str) or not value:
         raise ValueError(f"must be a path to a template, not {show(value)}")
     path = ctx.local_path(value)
@@ -262,7 +263,7 @@ FILE_KEYS: dict[str, Converter] = {
 }
 
 
-def _file_entry(value: object, ctx: Ctx) -> dict[str, object] | None:
+def _file_entry(value: Any, ctx: Ctx) -> dict[str, Any] | None:
     why = {"template": "the Jinja2 template to render", "dest": "the absolute path on the node"}
     before = len(ctx.problems.errors)
     entry = read_mapping(value, FILE_KEYS, ctx, required=why)
@@ -287,7 +288,7 @@ def _file_entry(value: object, ctx: Ctx) -> dict[str, object] | None:
     return {**defaults, **entry, "kind": kind}
 
 
-def files(value: object, ctx: Ctx) -> list[dict[str, object]]:
+def files(value: Any, ctx: Ctx) -> list[dict[str, Any]]:
     """The files to deploy, each with its kind, mode and owner settled."""
     value = [] if value is None else value
     if not isinstance(value, list):
@@ -323,7 +324,7 @@ NODE_KEYS: dict[str, Converter] = {
 }
 
 
-def valid_name(name: object, what: str, reserved: frozenset[str], ctx: Ctx) -> bool:
+def valid_name(name: Any, what: str, reserved: frozenset[str], ctx: Ctx) -> bool:
     """Check a pair or node name (it ends up in file names on the nodes)."""
     if not isinstance(name, str):
         ctx.fail(f"{what} name {show(name)} must be a string")
@@ -339,7 +340,7 @@ def valid_name(name: object, what: str, reserved: frozenset[str], ctx: Ctx) -> b
     return True
 
 
-def nodes(value: object, ctx: Ctx) -> dict[str, dict[str, object]]:
+def nodes(value: Any, ctx: Ctx) -> dict[str, dict[str, Any]]:
     value = {} if value is None else value
     if not isinstance(value, Mapping):
         raise ValueError(f"must be a mapping of two node names to settings, not {show(value)}")

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from carpctl.errors import InventoryError
 
@@ -77,7 +78,7 @@ class Ctx:
         return (self.file.parent / Path(text).expanduser()).resolve()
 
 
-Converter = Callable[[object, Ctx], object]
+Converter = Callable[[Any, Ctx], Any]   # YAML values in, checked values out (any type)
 
 
 def show(value: object) -> str:
@@ -110,7 +111,7 @@ def read_mapping(
     ctx: Ctx,
     *,
     required: Mapping[str, str] | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Check a mapping against its known keys; ``required`` maps a key to why.
 
     An empty value counts as an empty mapping: a section whose lines were
@@ -120,7 +121,7 @@ def read_mapping(
     if not isinstance(value, Mapping):
         ctx.fail(f"must be a mapping, not {show(value)}")
         return {}
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
     for key, item in value.items():
         if not isinstance(key, str):
             ctx.fail(f"key {show(key)} must be a string")
