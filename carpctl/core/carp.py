@@ -198,6 +198,15 @@ def seconds(advbase: int, advskew: int) -> float:
     return sec + usec / 1_000_000
 
 
+def settle_time(states) -> float:
+    """Long enough for a master-down timer at the slowest interval in play (advskew 254 at
+    the pair's slowest advbase), three times, plus margin: a pair that has not settled by
+    then will not settle by itself."""
+    slowest = max([seconds(c.advbase or 1, max(c.advskew or 0, 254))
+                   for state in states for c in state.carp] or [seconds(1, 254)])
+    return 3 * slowest + 2.0
+
+
 def backup_takes_over(*, preempt: bool, own: tuple[int, int], own_demote: int,
                       sender: tuple[int, int], sender_demote: int,
                       own_advbase: int, own_advskew: int) -> bool:

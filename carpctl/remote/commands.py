@@ -167,6 +167,18 @@ def set_advskew(ifname: str, advskew: int) -> Command:
     return cmd("ifconfig", ifname, "advskew", advskew, privileged=True)
 
 
+def set_carp_timing(ifname: str, *, advbase: int | None = None,
+                    advskew: int | None = None) -> Command:
+    """`ifconfig carpN [advbase B] [advskew S]`: one exec, the vhid changes both at once."""
+    words = [w for key, value in (("advbase", advbase), ("advskew", advskew))
+             if value is not None for w in (key, str(value))]
+    return cmd("ifconfig", ifname, *words, privileged=True)
+
+
+def set_preempt(on: bool) -> Command:
+    return cmd("sysctl", f"net.inet.carp.preempt={int(on)}", privileged=True)
+
+
 def carpdemote(amount: int) -> Command:
     """Raise (amount > 0) or lower (amount < 0) the carp group's demote counter."""
     word = "carpdemote" if amount > 0 else "-carpdemote"
