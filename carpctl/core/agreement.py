@@ -15,6 +15,7 @@ import re
 
 from carpctl.core.carp import Finding
 from carpctl.facts.state import NodeState
+from carpctl.inventory import Pair
 
 _AMOUNT = re.compile(r"\bamount=(?P<n>[0-9]+)")
 BOOT_DEMOTION, PFSYNC_BULK = 128, 32
@@ -47,6 +48,14 @@ def agreement_warnings(states: list[NodeState]) -> list[Finding]:
                 f"{mine.advbase} advskew {mine.advskew}, so which node is MASTER is a race: "
                 f"give one node a higher advskew in /etc/hostname.{theirs.name}"))
     return warnings
+
+
+def unsynced_warning(pair: Pair) -> str | None:
+    """The warning a failover of a pair without pfsync (`pfsync: false`) carries."""
+    if pair.pfsync:
+        return None
+    return (f"{pair.name} has no pfsync (`pfsync: false` in the inventory): pf states are not "
+            f"synced, so connections through the pair are dropped by the new MASTER")
 
 
 def split_brain_causes(states: list[NodeState]) -> list[str]:

@@ -142,6 +142,11 @@ def _node_findings(state: NodeState, master: str | None,
     if state.pfsync is not None and not (state.pfsync.present and state.pfsync.up
                                          and state.pfsync.syncdev):
         found.append(Finding("pfsync-down", f"{node} pfsync0 is not up with a syncdev", node))
+    elif syncdev_without_link(state):
+        dev = syncdev_without_link(state)
+        found.append(Finding("pfsync-down", f"{node} pfsync's syncdev {dev} has no link: pf "
+                             f"states are not synced; check its cable and switch port "
+                             f"(`ifconfig {dev}`)", node))
     relayd = state.relayd
     if relayd is not None and relayd.running:
         down = [h.name for h in relayd.hosts() if h.status != "up"]
@@ -157,6 +162,14 @@ def _node_findings(state: NodeState, master: str | None,
             found.append(Finding("drift", f"{node} {dest} {what}", node))
     found.extend(Finding("unparsed", f"{node}: {problem}", node) for problem in state.problems)
     return found
+
+
+def syncdev_without_link(state: NodeState) -> str | None:
+    """pfsync0's syncdev when ifconfig says it has no carrier: pfsync0 itself still looks
+    up, but no state update crosses to the peer."""
+    dev = state.pfsync.syncdev if state.pfsync is not None else None
+    known = (state.interfaces or {}).get(dev or "")
+    return dev if known is not None and known.link is False else None
 
 
 def states_in_step(a: int, b: int) -> bool:

@@ -68,6 +68,13 @@ def seconds(*, allow_zero: bool = False) -> Converter:
     return convert
 
 
+def flag(value: object, ctx: Ctx) -> bool:
+    """true or false (YAML's own booleans; a quoted "false" is a mistake, not False)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{show(value)} must be true or false")
+    return value
+
+
 def int_range(low: int, high: int) -> Converter:
     return checked(lambda value: checks.check_int_range(value, low, high))
 
@@ -356,6 +363,8 @@ def nodes(value: object, ctx: Ctx) -> dict[str, dict[str, object]]:
 
 PAIR_KEYS: dict[str, Converter] = {
     "nodes": nodes,
+    # false: the pair runs without pfsync; failover goes on, warning that states are not synced
+    "pfsync": flag,
     **DEFAULTS_KEYS,
 }
 
