@@ -35,11 +35,16 @@ def agreement_findings(pair: str, states: list[NodeState]) -> list[Finding]:
 
 
 def agreement_warnings(states: list[NodeState]) -> list[Finding]:
-    """What serves but deserves a look: equal advskews give no deterministic MASTER (trap 8)."""
+    """What serves but deserves a look: equal advskews give no deterministic MASTER (trap 8),
+    relayd hosts an operator disabled (not down: nothing is broken, but nothing is sent there)."""
+    warnings = [Finding("relayd-host-disabled", f"{s.node}: relayd host {h.name} is disabled: "
+                        f"no traffic is forwarded to it until `relayctl host enable {h.id}`",
+                        s.node)
+                for s in states if s.relayd is not None and s.relayd.running
+                for h in s.relayd.hosts() if h.status == "disabled"]
     if len(states) != 2:
-        return []
+        return warnings
     a, b = states
-    warnings = []
     for vhid, mine in a.carp_by_vhid.items():
         theirs = b.carp_by_vhid.get(vhid)
         if theirs and (mine.advbase, mine.advskew) == (theirs.advbase, theirs.advskew):

@@ -149,7 +149,8 @@ def _node_findings(state: NodeState, master: str | None,
                              f"(`ifconfig {dev}`)", node))
     relayd = state.relayd
     if relayd is not None and relayd.running:
-        down = [h.name for h in relayd.hosts() if h.status != "up"]
+        # a disabled host is the operator's choice (relayctl host disable), not a fault
+        down = [h.name for h in relayd.hosts() if h.status not in ("up", "disabled")]
         if down:
             found.append(Finding("webhosts-down", f"{node} relayd sees hosts down: "
                                  f"{', '.join(down)}", node))

@@ -53,6 +53,7 @@ FINDING_SEVERITY: dict[str, Severity] = {
     "drift": Severity.WARNING,
     "runtime-drift": Severity.WARNING,    # runtime differs from hostname.carpN/sysctl.conf
     "equal-advskew": Severity.WARNING,    # a warning only: never makes status unhealthy
+    "relayd-host-disabled": Severity.WARNING,   # a warning only: the operator's own choice
     "unparsed": Severity.UNKNOWN,
 }
 UNKNOWN_CODE_SEVERITY = Severity.WARNING
