@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from carpctl.core.carp import Finding
+from carpctl.facts.ruleset import evaluates_relayd, is_rc_boot_ruleset
 from carpctl.facts.state import NodeState
 from carpctl.inventory import Pair
 
@@ -28,6 +29,7 @@ def agreement_findings(pair: str, states: list[NodeState]) -> list[Finding]:
         found.extend(_allow(state))
         found.extend(_runtime_drift(pair, state))
         found.extend(_maintenance_in_force(state))
+        found.extend(_ruleset(state))
     if len(states) == 2:
         found.extend(_vhid_agreement(*states))
         found.extend(_pass_agreement(*states))
@@ -179,6 +181,34 @@ def _maintenance_in_force(state: NodeState) -> list[Finding]:
     return [Finding("maintenance-lost", f"{state.node} is in maintenance but its demote counter "
                     f"is {demote}, not {amount} or more: rc.local's carpdemote did not hold; run "
                     f"`ifconfig -g carp carpdemote {amount}` on {state.node}", state.node)]
+
+
+def _ruleset(state: NodeState) -> list[Finding]:
+    """rc's temporary boot ruleset left in place, relayd redirects pf never evaluates (trap 12, 14)."""
+    rules, node = state.pf_rules, state.node
+    if rules is None:
+        return []
+    if is_rc_boot_ruleset(rules):
+        return [Finding("boot-ruleset", f"{node} runs rc's temporary boot ruleset (only ssh, dns, "
+                        f"dhcp and carp pass): /etc/pf.conf did not load at boot; see why with "
+                        f"`pfctl -nf /etc/pf.conf` on {node}, fix it, then `pfctl -f "
+                        f"/etc/pf.conf`", node)]
+    relayd = state.relayd
+    redirects = relayd.redirects() if relayd is not None and relayd.running else ()
+    if not redirects:
+        return []
+    names = ", ".join(r.name for r in redirects)
+    if not evaluates_relayd(rules):
+        return [Finding("relayd-anchor", f"{node} relayd has redirects ({names}) but the loaded "
+                        f"pf rules have no `anchor \"relayd/*\"`: their rules are never "
+                        f"evaluated; add the anchor to /etc/pf.conf", node)]
+    missing = [r.name for r in redirects
+               if state.pf_anchors is not None and f"relayd/{r.name}" not in state.pf_anchors]
+    if missing:
+        return [Finding("relayd-anchor", f"{node} relayd's redirect {', '.join(missing)} has no "
+                        f"pf anchor (`pfctl -sA` lists no relayd/{missing[0]}): relayd did not "
+                        f"load its rules; check its log and `relayctl reload`", node)]
+    return []
 
 
 def _vhid_agreement(a: NodeState, b: NodeState) -> list[Finding]:

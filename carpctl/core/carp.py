@@ -13,8 +13,8 @@ from carpctl.facts.state import NodeState
 
 # Verdict codes, worst first: the pair's verdict is its worst finding.
 SEVERITY = ("unreachable", "split-brain", "carp-disallowed", "pass-mismatch", "carp-mismatch",
-            "no-master", "masters-split", "carp-init", "maintenance-lost", "demoted",
-            "maintenance", "relayd-down", "pfsync-down", "preempt-off", "webhosts-down",
+            "no-master", "boot-ruleset", "masters-split", "carp-init", "maintenance-lost", "demoted",
+            "maintenance", "relayd-down", "relayd-anchor", "pfsync-down", "preempt-off", "webhosts-down",
             "runtime-drift", "drift", "unparsed")
 
 

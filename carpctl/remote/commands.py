@@ -55,6 +55,8 @@ PFSYNC = cmd("ifconfig", "pfsync0")
 CARP_SYSCTL = cmd("sysctl", "net.inet.carp")
 CARP_STATS = cmd("netstat", "-s", "-p", "carp")
 PF_INFO = cmd("pfctl", "-si", privileged=True)
+PF_RULES = cmd("pfctl", "-sr", privileged=True)
+PF_ANCHORS = cmd("pfctl", "-sA", privileged=True)
 RELAYD_ENABLED = cmd("rcctl", "get", "relayd")   # exit 0 enabled, 1 disabled
 RELAYD_CHECK = cmd("rcctl", "check", "relayd")
 RELAYD_SUMMARY = cmd("relayctl", "show", "summary", privileged=True)
