@@ -64,6 +64,13 @@ UNAME = cmd("uname", "-srm")
 HOSTNAME = cmd("hostname")
 SYSPATCH_PENDING = cmd("syspatch", "-c", privileged=True)
 SYSPATCH_APPLY = cmd("syspatch", privileged=True)
+
+
+def rcctl_restart(daemon: str) -> Command:
+    """Restart a daemon that runs, so it uses its patched binary (`rcctl check` first:
+    `rcctl restart` would start a daemon that was stopped on purpose)."""
+    return sh(f"if rcctl check {shlex.quote(daemon)} >/dev/null; then rcctl restart "
+              f"{shlex.quote(daemon)}; fi")
 BOOTTIME = cmd("sysctl", "-n", "kern.boottime")
 SYSCTL_CONF = cmd("cat", "/etc/sysctl.conf")
 # `ifconfig -g G` for every group a carp interface (or pfsync0) is in: the kernel
