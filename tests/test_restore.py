@@ -15,7 +15,7 @@ from test_status import run_on, status
 
 from carpctl import api
 from carpctl.cli import main
-from carpctl.errors import EXIT_OK, EXIT_REFUSED
+from carpctl.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from carpctl.flows.failover import failover
 from carpctl.remote import commands as C
 from carpctl.remote.paths import PARKED_FILE
@@ -125,3 +125,13 @@ def test_without_a_terminal_or_yes_a_restore_is_refused_before_any_node_is_conta
     assert "no terminal to confirm the restore on; nothing changed" in capsys.readouterr().err
     assert len(lab.log("pair1", "fw2")) == before
     assert carp(lab, "fw2")["carp0"]["advskew"] == 254
+
+
+def test_a_connection_cut_while_restoring_is_undone_and_exits_1(capsys, lab, healthy):
+    run_on(lab, "fw2", C.set_advskew("carp0", 254))
+    lab.drop("pair1", "fw2", r"ifconfig carp0 advskew 100", after=True)
+    assert restore(healthy, "fw2", "--yes") == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "pair1: restore of fw2 failed (" in err and "); undone" in err
+    assert carp(lab, "fw2")["carp0"]["advskew"] == 254   # as it was before the run
+    assert lab.masters("pair1") == {1: ["fw1"], 2: ["fw1"]}
