@@ -41,6 +41,7 @@ from carpctl.flows.deploy.rollback import RollbackReport
 from carpctl.flows.failover import FailoverReport
 from carpctl.flows.maintenance import MaintenanceReport
 from carpctl.flows.playbook import PairRun
+from carpctl.flows.restore import RestoreReport
 from carpctl.flows.status import PairStatus
 from carpctl.inventory import Inventory, Pair, load_inventory
 from carpctl.runtime import signals
@@ -51,9 +52,9 @@ __all__ = [
     "CarpctlError", "FailedError", "InventoryError", "RefusedError", "RemoteError",
     "UndoFailedError", "UsageError",
     "FailoverReport", "Inventory", "MaintenanceReport", "NodeReport", "PairReport", "PairRun",
-    "PairStatus", "Reporter", "RollbackReport", "Session",
+    "PairStatus", "Reporter", "RestoreReport", "RollbackReport", "Session",
     "deploy", "failover", "load_inventory", "maintenance_enter", "maintenance_exit",
-    "open_session", "rollback", "run_playbook", "status",
+    "open_session", "restore", "rollback", "run_playbook", "status",
 ]
 
 
@@ -177,6 +178,23 @@ def maintenance_exit(session: Session, pair: str | Pair | None, node: str, *,
 
     return maintenance.exit_(session, _pair(session, pair), node, failback=failback,
                              break_lock=break_lock)
+
+
+def restore(session: Session, pair: str | Pair | None, node: str, *, check: bool = False,
+            break_lock: bool = False) -> RestoreReport:
+    """Put `node` back to /etc/hostname.carpN and /etc/sysctl.conf, carpctl's parking undone;
+    `check`: only say what it would run."""
+    from carpctl.flows.restore import restore as put_back
+
+    chosen = _pair(session, pair)
+
+    def ask(plan) -> bool:
+        moves = plan.moves_line()
+        return session.confirm(f"Restore {plan.node} of {chosen.name} to its configuration ("
+                               f"{'; '.join(plan.changes)})?"
+                               + (f" {moves}: relay sessions will be reset." if moves else ""))
+
+    return put_back(session, chosen, node, check=check, break_lock=break_lock, confirm=ask)
 
 
 def run_playbook(session: Session, playbook: str | Path, *pairs: str, check: bool = False,

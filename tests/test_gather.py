@@ -27,6 +27,8 @@ def results(answers: dict[str, tuple[int, str, str]] | None = None) -> dict[str,
         "group_demotes": (0, fixture("ifconfig_g_carp.txt"), ""),
         "carp_config": (0, "", ""),
         "sysctl_conf": (0, "net.inet.carp.preempt=0\n", ""),
+        "pf_rules": (0, 'pass in on em0 all flags S/SA\nanchor "relayd/*" all\n', ""),
+        "pf_anchors": (0, "  relayd\n", ""),
         "sha256 /etc/pf.conf": (0, DIGEST + "\n", ""),
         "sha256 /etc/relayd.conf": (0, DIGEST + "\n", ""),
     }

@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failback", action="store_true", help="on exit: hand MASTER back to NODE")
     _lock_options(p)
 
+    p = command("restore", "put a node back to its /etc/hostname.carpN and /etc/sysctl.conf")
+    p.add_argument("pair", metavar="PAIR")
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("--check", action="store_true", help="print the commands, change nothing")
+    _lock_options(p)
+
     p = command("run", "run a maintenance window from a playbook")
     p.add_argument("playbook", nargs="?", metavar="PLAYBOOK")
     p.add_argument("pairs", nargs="*", metavar="PAIR")

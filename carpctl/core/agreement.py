@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 
 from carpctl.core.carp import Finding
+from carpctl.facts.ruleset import evaluates_relayd, is_rc_boot_ruleset
 from carpctl.facts.state import NodeState
+from carpctl.inventory import Pair
 
 _AMOUNT = re.compile(r"\bamount=(?P<n>[0-9]+)")
 BOOT_DEMOTION, PFSYNC_BULK = 128, 32
@@ -27,6 +29,7 @@ def agreement_findings(pair: str, states: list[NodeState]) -> list[Finding]:
         found.extend(_allow(state))
         found.extend(_runtime_drift(pair, state))
         found.extend(_maintenance_in_force(state))
+        found.extend(_ruleset(state))
     if len(states) == 2:
         found.extend(_vhid_agreement(*states))
         found.extend(_pass_agreement(*states))
@@ -34,11 +37,16 @@ def agreement_findings(pair: str, states: list[NodeState]) -> list[Finding]:
 
 
 def agreement_warnings(states: list[NodeState]) -> list[Finding]:
-    """What serves but deserves a look: equal advskews give no deterministic MASTER (trap 8)."""
+    """What serves but deserves a look: equal advskews give no deterministic MASTER (trap 8),
+    relayd hosts an operator disabled (not down: nothing is broken, but nothing is sent there)."""
+    warnings = [Finding("relayd-host-disabled", f"{s.node}: relayd host {h.name} is disabled: "
+                        f"no traffic is forwarded to it until `relayctl host enable {h.id}`",
+                        s.node)
+                for s in states if s.relayd is not None and s.relayd.running
+                for h in s.relayd.hosts() if h.status == "disabled"]
     if len(states) != 2:
-        return []
+        return warnings
     a, b = states
-    warnings = []
     for vhid, mine in a.carp_by_vhid.items():
         theirs = b.carp_by_vhid.get(vhid)
         if theirs and (mine.advbase, mine.advskew) == (theirs.advbase, theirs.advskew):
@@ -47,6 +55,14 @@ def agreement_warnings(states: list[NodeState]) -> list[Finding]:
                 f"{mine.advbase} advskew {mine.advskew}, so which node is MASTER is a race: "
                 f"give one node a higher advskew in /etc/hostname.{theirs.name}"))
     return warnings
+
+
+def unsynced_warning(pair: Pair) -> str | None:
+    """The warning a failover of a pair without pfsync (`pfsync: false`) carries."""
+    if pair.pfsync:
+        return None
+    return (f"{pair.name} has no pfsync (`pfsync: false` in the inventory): pf states are not "
+            f"synced, so connections through the pair are dropped by the new MASTER")
 
 
 def split_brain_causes(states: list[NodeState]) -> list[str]:
@@ -165,6 +181,34 @@ def _maintenance_in_force(state: NodeState) -> list[Finding]:
     return [Finding("maintenance-lost", f"{state.node} is in maintenance but its demote counter "
                     f"is {demote}, not {amount} or more: rc.local's carpdemote did not hold; run "
                     f"`ifconfig -g carp carpdemote {amount}` on {state.node}", state.node)]
+
+
+def _ruleset(state: NodeState) -> list[Finding]:
+    """rc's temporary boot ruleset left in place, relayd redirects pf never evaluates (trap 12, 14)."""
+    rules, node = state.pf_rules, state.node
+    if rules is None:
+        return []
+    if is_rc_boot_ruleset(rules):
+        return [Finding("boot-ruleset", f"{node} runs rc's temporary boot ruleset (only ssh, dns, "
+                        f"dhcp and carp pass): /etc/pf.conf did not load at boot; see why with "
+                        f"`pfctl -nf /etc/pf.conf` on {node}, fix it, then `pfctl -f "
+                        f"/etc/pf.conf`", node)]
+    relayd = state.relayd
+    redirects = relayd.redirects() if relayd is not None and relayd.running else ()
+    if not redirects:
+        return []
+    names = ", ".join(r.name for r in redirects)
+    if not evaluates_relayd(rules):
+        return [Finding("relayd-anchor", f"{node} relayd has redirects ({names}) but the loaded "
+                        f"pf rules have no `anchor \"relayd/*\"`: their rules are never "
+                        f"evaluated; add the anchor to /etc/pf.conf", node)]
+    missing = [r.name for r in redirects
+               if state.pf_anchors is not None and f"relayd/{r.name}" not in state.pf_anchors]
+    if missing:
+        return [Finding("relayd-anchor", f"{node} relayd's redirect {', '.join(missing)} has no "
+                        f"pf anchor (`pfctl -sA` lists no relayd/{missing[0]}): relayd did not "
+                        f"load its rules; check its log and `relayctl reload`", node)]
+    return []
 
 
 def _vhid_agreement(a: NodeState, b: NodeState) -> list[Finding]:

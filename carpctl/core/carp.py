@@ -13,8 +13,8 @@ from carpctl.facts.state import NodeState
 
 # Verdict codes, worst first: the pair's verdict is its worst finding.
 SEVERITY = ("unreachable", "split-brain", "carp-disallowed", "pass-mismatch", "carp-mismatch",
-            "no-master", "masters-split", "carp-init", "maintenance-lost", "demoted",
-            "maintenance", "relayd-down", "pfsync-down", "preempt-off", "webhosts-down",
+            "no-master", "boot-ruleset", "masters-split", "carp-init", "maintenance-lost", "demoted",
+            "maintenance", "relayd-down", "relayd-anchor", "pfsync-down", "preempt-off", "webhosts-down",
             "runtime-drift", "drift", "unparsed")
 
 
@@ -142,9 +142,15 @@ def _node_findings(state: NodeState, master: str | None,
     if state.pfsync is not None and not (state.pfsync.present and state.pfsync.up
                                          and state.pfsync.syncdev):
         found.append(Finding("pfsync-down", f"{node} pfsync0 is not up with a syncdev", node))
+    elif syncdev_without_link(state):
+        dev = syncdev_without_link(state)
+        found.append(Finding("pfsync-down", f"{node} pfsync's syncdev {dev} has no link: pf "
+                             f"states are not synced; check its cable and switch port "
+                             f"(`ifconfig {dev}`)", node))
     relayd = state.relayd
     if relayd is not None and relayd.running:
-        down = [h.name for h in relayd.hosts() if h.status != "up"]
+        # a disabled host is the operator's choice (relayctl host disable), not a fault
+        down = [h.name for h in relayd.hosts() if h.status not in ("up", "disabled")]
         if down:
             found.append(Finding("webhosts-down", f"{node} relayd sees hosts down: "
                                  f"{', '.join(down)}", node))
@@ -157,6 +163,14 @@ def _node_findings(state: NodeState, master: str | None,
             found.append(Finding("drift", f"{node} {dest} {what}", node))
     found.extend(Finding("unparsed", f"{node}: {problem}", node) for problem in state.problems)
     return found
+
+
+def syncdev_without_link(state: NodeState) -> str | None:
+    """pfsync0's syncdev when ifconfig says it has no carrier: pfsync0 itself still looks
+    up, but no state update crosses to the peer."""
+    dev = state.pfsync.syncdev if state.pfsync is not None else None
+    known = (state.interfaces or {}).get(dev or "")
+    return dev if known is not None and known.link is False else None
 
 
 def states_in_step(a: int, b: int) -> bool:
@@ -196,6 +210,15 @@ def interval(advbase: int, advskew: int) -> tuple[int, int]:
 def seconds(advbase: int, advskew: int) -> float:
     sec, usec = interval(advbase, advskew)
     return sec + usec / 1_000_000
+
+
+def settle_time(states) -> float:
+    """Long enough for a master-down timer at the slowest interval in play (advskew 254 at
+    the pair's slowest advbase), three times, plus margin: a pair that has not settled by
+    then will not settle by itself."""
+    slowest = max([seconds(c.advbase or 1, max(c.advskew or 0, 254))
+                   for state in states for c in state.carp] or [seconds(1, 254)])
+    return 3 * slowest + 2.0
 
 
 def backup_takes_over(*, preempt: bool, own: tuple[int, int], own_demote: int,

@@ -137,12 +137,16 @@ def _check_masters(pair: Pair, table: dict[int, dict[str, str]], force: bool) ->
 
 
 def _check_services(pair: Pair, src: NodeState, tgt: NodeState) -> None:
-    for state in (src, tgt):
+    """pfsync and pf state counts (unless the inventory says the pair has no pfsync:
+    core.agreement.unsynced_warning is then the warning), relayd on the target. A syncdev
+    without link needs no check here: the kernel demotes the node by 1 for it."""
+    for state in (src, tgt) if pair.pfsync else ():
         sync = state.pfsync
         if sync is None or not (sync.present and sync.up and sync.syncdev):
             raise _refuse(pair, f"pfsync is not up on {state.node}: connections would not "
-                          f"survive the failover", "check hostname.pfsync0 and the sync link")
-    if src.pf and tgt.pf:
+                          f"survive the failover", "check hostname.pfsync0 and the sync link, "
+                          "or say `pfsync: false` for the pair in the inventory")
+    if pair.pfsync and src.pf and tgt.pf:
         a, b = src.pf.states, tgt.pf.states
         if not states_in_step(a, b):
             raise _refuse(pair, f"pf state counts differ ({src.node} {a}, {tgt.node} {b}): "

@@ -39,6 +39,8 @@ FINDING_SEVERITY: dict[str, Severity] = {
     "no-master": Severity.CRITICAL,
     "carp-init": Severity.CRITICAL,       # that vhid has lost its second node
     "relayd-down": Severity.CRITICAL,     # reported only when relayd is down on the MASTER
+    "relayd-anchor": Severity.CRITICAL,   # relayd's redirect rules are not evaluated by pf
+    "boot-ruleset": Severity.CRITICAL,    # rc's temporary rules: only ssh, dns, dhcp, carp pass
     "no-backend": Severity.CRITICAL,      # relayd on the MASTER sees every host down
     "carp-disallowed": Severity.CRITICAL,  # net.inet.carp.allow=0: split brain ahead
     "pass-mismatch": Severity.CRITICAL,   # the nodes drop each other's advertisements
@@ -53,6 +55,7 @@ FINDING_SEVERITY: dict[str, Severity] = {
     "drift": Severity.WARNING,
     "runtime-drift": Severity.WARNING,    # runtime differs from hostname.carpN/sysctl.conf
     "equal-advskew": Severity.WARNING,    # a warning only: never makes status unhealthy
+    "relayd-host-disabled": Severity.WARNING,   # a warning only: the operator's own choice
     "unparsed": Severity.UNKNOWN,
 }
 UNKNOWN_CODE_SEVERITY = Severity.WARNING

@@ -33,6 +33,7 @@ from carpctl.facts.carpconf import CarpConfig, parse_hostname_carp, parse_sysctl
 from carpctl.facts.interfaces import Interface, parse_group_demotes, parse_interfaces
 from carpctl.facts.netstat import CarpStats, parse_carp_stats
 from carpctl.facts.parked import Parked
+from carpctl.facts.ruleset import parse_pf_anchors, parse_pf_rules
 from carpctl.remote import commands as C
 from carpctl.remote.batch import Result
 from carpctl.remote.paths import MAINTENANCE_FILE, PARKED_FILE
@@ -53,11 +54,13 @@ FACTS: dict[str, C.Command] = {
     "group_demotes": C.GROUP_DEMOTES,      # the counter of every group of a carp interface
     "carp_config": C.HOSTNAME_CARP,        # /etc/hostname.carpN, pass replaced by its hash
     "sysctl_conf": C.SYSCTL_CONF,
+    "pf_rules": C.PF_RULES,                # rc's temporary boot ruleset? relayd's anchor called?
+    "pf_anchors": C.PF_ANCHORS,
 }
 CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
 CONFIG = ("interfaces", "group_demotes", "carp_config", "sysctl_conf")  # what boot rebuilds
 STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked",
-          *CONFIG)
+          *CONFIG, "pf_rules", "pf_anchors")
 _FILE = "sha256 "                       # a deployed file's fact is named "sha256 DEST"
 
 
@@ -96,6 +99,8 @@ class NodeState:
     group_demotes: dict[str, int] | None = None    # group -> its demote counter
     carp_config: dict[str, CarpConfig] | None = None   # ifname -> its /etc/hostname.carpN
     sysctl_conf: dict[str, str] | None = None      # /etc/sysctl.conf ({} when missing)
+    pf_rules: tuple[str, ...] | None = None        # the loaded main ruleset (pfctl -sr)
+    pf_anchors: tuple[str, ...] | None = None      # anchor paths below main (pfctl -sA)
     problems: tuple[str, ...] = ()
 
     @property
@@ -198,6 +203,8 @@ def parse_state(node: str, results: Mapping[str, Result]) -> NodeState:
     values["interfaces"] = parsed("interfaces", parse_interfaces, when_ok=True)
     values["group_demotes"] = parsed("group_demotes", parse_group_demotes, when_ok=True)
     values["carp_config"] = parsed("carp_config", parse_hostname_carp, when_ok=True)
+    values["pf_rules"] = parsed("pf_rules", parse_pf_rules, when_ok=True)
+    values["pf_anchors"] = parsed("pf_anchors", parse_pf_anchors, when_ok=True)
     conf = results.get("sysctl_conf")
     if conf is not None:
         values["sysctl_conf"] = {} if _missing(conf) else parsed(

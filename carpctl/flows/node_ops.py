@@ -100,26 +100,57 @@ def _wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float
         time.sleep(POLL / 2)
 
 
+# a patch touches a daemon when the errata name it (OpenBSD 7.6 `008_relayd`, `011_sshd`)
+PATCHED_DAEMONS = {"relayd": "relayd", "ssh": "sshd"}
+_REORDER = "reorder_kernel is running"
+_AGAIN = "run it again"
+
+
 def syspatch_node(session: Session, pair: Pair, node: Node, *, timeout: float) -> str:
-    """Install pending patches; reboot when a kernel patch asks for it."""
+    """Install pending patches; reboot when any run asked for it, else restart the daemons
+    the patches touched.
+
+    syspatch may first update itself and stop ("run it again"): the Relinking ...
+    reboot line can come in that first run, so every run's output counts. Right after
+    a boot rc's reorder_kernel still runs and syspatch refuses: that is waited out."""
     conn = session.connection(node)
     pending = parse_syspatch(conn.run(C.SYSPATCH_PENDING, check=True).stdout)
     if not pending:
         return "no patches pending"
-    for _ in range(2):   # syspatch may update itself first and ask to be run again
+    deadline = time.monotonic() + timeout
+    outputs: list[str] = []
+    while True:
         result = conn.run(C.SYSPATCH_APPLY)
-        if not (result.status == 2 and "run it again" in result.output):
+        if _REORDER in result.output and time.monotonic() < deadline:
+            time.sleep(POLL)
+            continue
+        outputs.append(result.output)
+        if not (result.status == 2 and _AGAIN in result.output) or len(outputs) > 3:
             break
-    if result.status not in (0, 2):
+    if result.status not in (0, 2) or _AGAIN in result.output:
         raise FailedError(f"{node.name}: syspatch failed (exit {result.status}): "
                           f"{result.output.strip()[-300:]}")
     note = f"installed {', '.join(pending)}"
-    if "reboot" in result.output:
+    if any("reboot" in output for output in outputs):
         note += "; " + reboot_node(session, pair, node, timeout=timeout)
+    else:
+        note += _restart_patched(session, node, pending)
     left = parse_syspatch(session.connection(node).run(C.SYSPATCH_PENDING, check=True).stdout)
     if left:
         raise FailedError(f"{node.name}: patches still pending after syspatch: {', '.join(left)}")
     return note
+
+
+def _restart_patched(session: Session, node: Node, patches: list[str]) -> str:
+    daemons = sorted({d for p in patches for word, d in PATCHED_DAEMONS.items() if word in p})
+    if not daemons:
+        return ""
+    results = session.connection(node).batch([C.rcctl_restart(d) for d in daemons])
+    failed = [d for d, r in zip(daemons, results) if not r.ok]
+    if failed:
+        raise FailedError(f"{node.name}: patched {', '.join(failed)} did not restart: "
+                          + "; ".join(r.output.strip()[-200:] for r in results if not r.ok))
+    return f"; restarted {', '.join(daemons)}"
 
 
 def wait_healthy(session: Session, pair: Pair, *, timeout: float) -> str:

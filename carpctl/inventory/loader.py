@@ -228,6 +228,7 @@ class Pair:
     vars: dict[str, Any]
     source_file: Path
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    pfsync: bool = True               # false: no pfsync between the nodes (states not synced)
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -447,6 +448,7 @@ def _build_pair(name: str, raw: object, ctx: Ctx, layers: Layers) -> Pair | None
         files=tuple(FileSpec(**entry) for entry in data.get("files", defaults.get("files", []))),
         vars=pair_vars,
         source_file=ctx.file,
+        pfsync=data.get("pfsync", True),
     )
 
 

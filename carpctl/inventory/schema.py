@@ -69,6 +69,13 @@ def seconds(*, allow_zero: bool = False) -> Converter:
     return convert
 
 
+def flag(value: object, ctx: Ctx) -> bool:
+    """true or false (YAML's own booleans; a quoted "false" is a mistake, not False)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{show(value)} must be true or false")
+    return value
+
+
 def int_range(low: int, high: int) -> Converter:
     return checked(lambda value: checks.check_int_range(value, low, high))
 
@@ -357,6 +364,8 @@ def nodes(value: Any, ctx: Ctx) -> dict[str, dict[str, Any]]:
 
 PAIR_KEYS: dict[str, Converter] = {
     "nodes": nodes,
+    # false: the pair runs without pfsync; failover goes on, warning that states are not synced
+    "pfsync": flag,
     **DEFAULTS_KEYS,
 }
 

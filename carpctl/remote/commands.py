@@ -55,6 +55,8 @@ PFSYNC = cmd("ifconfig", "pfsync0")
 CARP_SYSCTL = cmd("sysctl", "net.inet.carp")
 CARP_STATS = cmd("netstat", "-s", "-p", "carp")
 PF_INFO = cmd("pfctl", "-si", privileged=True)
+PF_RULES = cmd("pfctl", "-sr", privileged=True)
+PF_ANCHORS = cmd("pfctl", "-sA", privileged=True)
 RELAYD_ENABLED = cmd("rcctl", "get", "relayd")   # exit 0 enabled, 1 disabled
 RELAYD_CHECK = cmd("rcctl", "check", "relayd")
 RELAYD_SUMMARY = cmd("relayctl", "show", "summary", privileged=True)
@@ -62,6 +64,13 @@ UNAME = cmd("uname", "-srm")
 HOSTNAME = cmd("hostname")
 SYSPATCH_PENDING = cmd("syspatch", "-c", privileged=True)
 SYSPATCH_APPLY = cmd("syspatch", privileged=True)
+
+
+def rcctl_restart(daemon: str) -> Command:
+    """Restart a daemon that runs, so it uses its patched binary (`rcctl check` first:
+    `rcctl restart` would start a daemon that was stopped on purpose)."""
+    return sh(f"if rcctl check {shlex.quote(daemon)} >/dev/null; then rcctl restart "
+              f"{shlex.quote(daemon)}; fi")
 BOOTTIME = cmd("sysctl", "-n", "kern.boottime")
 SYSCTL_CONF = cmd("cat", "/etc/sysctl.conf")
 # `ifconfig -g G` for every group a carp interface (or pfsync0) is in: the kernel
@@ -165,6 +174,18 @@ def sha256(path: str) -> Command:
 # -- CARP actions ----------------------------------------------------------------------------
 def set_advskew(ifname: str, advskew: int) -> Command:
     return cmd("ifconfig", ifname, "advskew", advskew, privileged=True)
+
+
+def set_carp_timing(ifname: str, *, advbase: int | None = None,
+                    advskew: int | None = None) -> Command:
+    """`ifconfig carpN [advbase B] [advskew S]`: one exec, the vhid changes both at once."""
+    words = [w for key, value in (("advbase", advbase), ("advskew", advskew))
+             if value is not None for w in (key, str(value))]
+    return cmd("ifconfig", ifname, *words, privileged=True)
+
+
+def set_preempt(on: bool) -> Command:
+    return cmd("sysctl", f"net.inet.carp.preempt={int(on)}", privileged=True)
 
 
 def carpdemote(amount: int) -> Command:
