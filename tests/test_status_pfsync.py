@@ -7,6 +7,8 @@ goes, and the warning that states are not synced is carpctl's to give.
 
 from __future__ import annotations
 
+import json
+
 import yaml
 from lab_inventories import lab_inventory
 from test_status import run_on, status
@@ -44,8 +46,13 @@ def test_a_pair_without_pfsync_fails_over_when_the_inventory_says_so(capsys, lab
     assert main(["failover", "-i", str(healthy), "--to", "fw2", "--yes"]) == EXIT_REFUSED
     assert "pfsync is not up on" in capsys.readouterr().err
     path = without_pfsync(lab)
-    assert main(["failover", "-i", str(path), "--to", "fw2", "--yes"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["failover", "-i", str(path), "--to", "fw2", "--yes", "--json"]) == EXIT_OK
     assert lab.masters("pair1") == {1: ["fw2"], 2: ["fw2"]}
+    report = json.loads(capsys.readouterr().out)
+    assert unsynced_warning(load_inventory(path).pair("pair1")) in report["warnings"]
+    code, document = status(capsys, path)
+    assert messages(document, "pfsync-down") == []   # no pfsync on purpose is not a finding
 
 
 def test_pfsync_false_is_read_and_gives_the_unsynced_warning(lab):

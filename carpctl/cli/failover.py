@@ -30,6 +30,7 @@ def to_json(report) -> dict:
         "handover_seconds": round(report.handover_seconds, 3),
         "total_seconds": round(report.total_seconds, 3),
         "restored": report.restored, "parked": report.parked, "unparked": report.unparked,
+        "warnings": list(report.warnings),
         "before": {n: _node_json(s) for n, s in report.before.items()},
         "after": {n: _node_json(s) for n, s in report.after.items()},
     }
@@ -67,4 +68,6 @@ def run(args: Namespace, out: Output) -> int:
     out.line(f"{report.pair}: {summary}", style="green")
     if report.parked:
         out.line(report.parked, style="yellow")
+    for warning in report.warnings:
+        out.line(f"! {warning}", style="yellow")
     return EXIT_OK

@@ -76,8 +76,10 @@ def pair_master(table: dict[int, dict[str, str]]) -> str | None:
 
 
 def assess(pair: str, states: list[NodeState],
-           expected_files: dict[str, dict[str, str]] | None = None) -> PairVerdict:
-    """Every problem of a pair, as findings; no finding means healthy."""
+           expected_files: dict[str, dict[str, str]] | None = None, *,
+           pfsync: bool = True) -> PairVerdict:
+    """Every problem of a pair, as findings; no finding means healthy. `pfsync` False: the
+    pair runs without pfsync on purpose (inventory `pfsync: false`), so no pfsync finding."""
     from carpctl.core.agreement import agreement_findings, agreement_warnings, split_brain_causes
 
     findings: list[Finding] = []
@@ -113,6 +115,8 @@ def assess(pair: str, states: list[NodeState],
     if master is not None:
         findings.extend(_relayd_findings(reachable, master))
     findings.extend(agreement_findings(pair, reachable))
+    if not pfsync:
+        findings = [f for f in findings if f.code != "pfsync-down"]
     warnings = agreement_warnings(reachable) if len(reachable) == len(states) else []
     return PairVerdict(pair, tuple(findings), master, table, tuple(warnings))
 

@@ -28,7 +28,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from carpctl.core.carp import one_master_each, seconds
+from carpctl.core.agreement import unsynced_warning
+from carpctl.core.carp import one_master_each, seconds, settle_time
 from carpctl.core.failover_plan import Plan, preflight, restore_pulls_back
 from carpctl.errors import FailedError, RefusedError, RemoteError, UndoFailedError
 from carpctl.facts.netstat import CarpStats
@@ -205,7 +206,8 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
     return FailoverReport(pair.name, source.name, target.name, plan.method, False, handover,
                           time.monotonic() - started, restored, parked_note,
                           plan.unpark_is_enough, before, final,
-                          tuple(relayd_warnings(final.get(target.name))))
+                          tuple(filter(None, [unsynced_warning(pair),
+                                              *relayd_warnings(final.get(target.name))])))
 
 
 def relayd_warnings(master: NodeState | None) -> list[str]:
@@ -268,7 +270,7 @@ def _restore_or_park(session: Session, pair: Pair, plan: Plan, after: dict[str, 
                      polls=polls, seconds=round(time.monotonic() - restored_at, 3))
         return True, None, after
     needed = heard_enough(after[plan.target])
-    deadline = restored_at + _settle_time(after)
+    deadline = restored_at + settle_time(after.values())
     polls = 0
     while True:
         time.sleep(POLL)
@@ -332,7 +334,7 @@ def _undo(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState]
                                    f"undone: " + "; ".join(left))
         try:
             states = wait_until(session, pair, lambda s: one_master_each(s.values()),
-                                _settle_time(before), "waiting for one MASTER per vhid")
+                                settle_time(before.values()), "waiting for one MASTER per vhid")
             state = _describe(states)
         except (TimeoutError, RemoteError) as exc:
             state = f"unknown ({exc})"
@@ -348,10 +350,3 @@ def _repark_commands(parked: Parked) -> list[C.Command]:
 
 def _shown(commands: list[C.Command]) -> str:
     return "; ".join(str(c) for c in commands)
-
-
-def _settle_time(before: dict[str, NodeState]) -> float:
-    """Long enough for a master-down timer at the slowest interval in play, plus margin."""
-    slowest = max([seconds(c.advbase or 1, max(c.advskew or 0, 254))
-                   for state in before.values() for c in state.carp] or [seconds(1, 254)])
-    return 3 * slowest + 2.0

@@ -159,7 +159,7 @@ def wait_healthy(session: Session, pair: Pair, *, timeout: float) -> str:
     started = time.monotonic()
     while True:
         states = read_pair(session, pair)
-        verdict = assess(pair.name, list(states.values()))
+        verdict = assess(pair.name, list(states.values()), pfsync=pair.pfsync)
         left = [f for f in verdict.findings if f.code not in EXCUSED]
         if not left:
             return f"healthy after {time.monotonic() - started:.1f}s"

@@ -49,7 +49,7 @@ def status(session: Session, pairs: list[Pair], *, parallel: int = 16) -> list[P
     results = []
     for pair in pairs:
         expected, problems = expected_hashes(pair) if pair.files else ({}, [])
-        verdict = assess(pair.name, by_pair[pair.name], expected)
+        verdict = assess(pair.name, by_pair[pair.name], expected, pfsync=pair.pfsync)
         if problems:
             verdict = replace(verdict, findings=verdict.findings + tuple(problems))
         results.append(PairStatus(pair.name, tuple(by_pair[pair.name]), verdict))
