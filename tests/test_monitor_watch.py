@@ -136,14 +136,17 @@ def test_the_hook_gets_each_event_as_json_on_stdin(lab, watch, tmp_path):
     running = watch("--exec", f'cat >> {received}; echo "$CARPCTL_EVENT" >> {received}.kinds')
     run_on(lab, "fw2", C.carpdemote(3))
     running.next("demote-changed", node="fw2")
-    running.next("verdict-changed")
+    if "verdict-changed" not in [e["event"] for e in running.seen]:   # either may come first
+        running.next("verdict-changed")
     poll(lambda: received.read_text().count("\n") >= 3)   # the hooks run after the print
     code, err = running.stop()
     assert code == 0, err
     documents = [json.loads(line) for line in received.read_text().splitlines()]
-    assert [d["event"] for d in documents][:3] == ["watching", "demote-changed", "verdict-changed"]
+    printed = [e["event"] for e in running.seen]
+    assert [d["event"] for d in documents][:3] == printed[:3]   # one hook per event, in order
+    assert sorted(printed[1:3]) == ["demote-changed", "verdict-changed"]
     assert documents[1] == running.seen[1]
-    assert (tmp_path / "events.kinds").read_text().split()[:2] == ["watching", "demote-changed"]
+    assert (tmp_path / "events.kinds").read_text().split()[:3] == printed[:3]
 
 
 def test_a_hook_that_hangs_is_killed_and_the_watch_goes_on(lab, watch, tmp_path):

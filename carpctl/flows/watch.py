@@ -13,8 +13,10 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from carpctl.core.events import Event, PairSnapshot, diff, snapshot, started
 from carpctl.flows.status import status
@@ -52,21 +54,42 @@ def run_hook(command: str, event: Event, timeout: float) -> str | None:
     """
     env = {**os.environ, "CARPCTL_EVENT": event.kind, "CARPCTL_PAIR": event.pair}
     payload = (json.dumps(event.to_json()) + "\n").encode()
+    hooks: list[subprocess.Popen] = []
     try:
-        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stdout=2, env=env,
-                                start_new_session=True)
+        with _interrupts_held():   # a Ctrl-C mid-fork must not leave a hook we cannot kill
+            hooks.append(subprocess.Popen(command, shell=True, stdin=subprocess.PIPE,
+                                            stdout=2, env=env, start_new_session=True))
+        hooks[0].communicate(payload, timeout=timeout)
     except OSError as exc:
         return f"cannot run the hook: {exc.strerror}"
-    try:
-        proc.communicate(payload, timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"the hook did not finish within {timeout:g}s and was killed"
     finally:
-        if proc.poll() is None:
-            _kill_group(proc)
-    if proc.returncode:
-        return f"the hook exited with status {proc.returncode}"
+        for proc in hooks:
+            if proc.poll() is None:
+                _kill_group(proc)
+    if hooks[0].returncode:
+        return f"the hook exited with status {hooks[0].returncode}"
     return None
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is over (main thread only): one that lands
+    while the hook is being started would otherwise leave it running with no pid to kill."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            raise KeyboardInterrupt
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
