@@ -151,6 +151,19 @@ def make_private_dir(path: str) -> Command:
     return cmd("mkdir", "-m", "700", path)
 
 
+def list_existing(*patterns: str) -> Command:
+    """The paths matching shell globs, one a line (none: no output, exit 0). A pattern is
+    a quoted directory and a glob of carpctl's own naming (see leftover_patterns), left
+    unquoted for the shell to expand."""
+    loop = f"for f in {' '.join(patterns)}; do [ -e \"$f\" ] && echo \"$f\"; done; true"
+    return Command(("sh", "-c", loop), privileged=True)
+
+
+def leftover_patterns(directory: str, staged_prefix: str) -> str:
+    """`'DIR'/.*.carpctl-*`-like: the quoted directory, then the unquoted glob."""
+    return f"{shlex.quote(directory)}/{staged_prefix}*"
+
+
 def make_dirs(*paths: str) -> Command:
     return cmd("mkdir", "-p", *paths, privileged=True)
 

@@ -43,6 +43,7 @@ from carpctl.remote.connection import NodeConnection
 from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
+from carpctl.runtime.undo import UNDO_GRACE
 
 RELAYD_SETTLE = 15.0   # seconds relayd may need after a reload to check its hosts
 TIMER_MARGIN = 2.0     # seconds after the timer's deadline before looking at the node
@@ -54,6 +55,12 @@ POLL = 1.0
 class Committed:
     node: str
     backup: str                        # the set holding what the commit replaced
+    backup_set: BackupSet
+    staged: tuple[Staged, ...]
+
+
+class NotInstalled(FailedError):
+    """The commit failed before anything was installed: the node holds what it had."""
 
 
 class _LockedOut(Exception):
@@ -105,7 +112,16 @@ def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, ru
         _undo(session, name, node, backup, staged, restore, before, armed, deadline, reason)
     session.step("verify", "ok", node=node.name, pair=pair.name)
     _prune(session, conn, name, list(before.backups or ()), backup, pair.deploy.backups_keep)
-    return Committed(node.name, backup.path)
+    return Committed(node.name, backup.path, backup, staged)
+
+
+def restore_committed(session: Session, pair: Pair, node: Node, done: Committed,
+                      before: NodeState, reason: str) -> None:
+    """Put back what a verified commit replaced (its peer could not follow); always raises:
+    FailedError once restored and verified, UndoFailedError with what is left."""
+    restore = restore_plan(done.backup_set, done.staged, done.backup_set.run)
+    _undo(session, f"{pair.name}/{node.name}", node, done.backup_set, (), restore, before,
+          False, time.monotonic(), reason)
 
 
 # -- before: the lock and what the nodes look like ------------------------------------------
@@ -130,13 +146,13 @@ def _back_up_and_arm(session: Session, conn: NodeConnection, name: str, backup: 
     try:
         results = conn.batch(commands)
     except RemoteError as exc:
-        discard(conn, temps, None)
-        raise FailedError(f"{name}: backing up failed ({exc.message}); nothing was installed") \
-            from None
+        discard(conn, temps, backup.path)  # a cut after the timer started: disarm it too
+        raise NotInstalled(f"{name}: backing up failed ({exc.message}); nothing was "
+                           f"installed") from None
     failed = next(((c, r) for c, r in zip(commands, results) if not r.ok), None)
     if failed is not None:
         discard(conn, temps, backup.path)  # removing the set removes the timer's marker too
-        raise FailedError(f"{name}: backing up failed: `{failed[0]}`: "
+        raise NotInstalled(f"{name}: backing up failed: `{failed[0]}`: "
                           f"{failed[1].output.strip()[:300]}; nothing was installed")
     session.step("backup", "ok", node=conn.node.name, backup=backup.path,
                  files=[e.dest for e in backup.entries])
@@ -276,16 +292,17 @@ def _undo(session: Session, name: str, node: Node, backup: BackupSet, staged: tu
     session.report.warn(f"{name}: {reason}; restoring the previous files")
     expected = {e.dest: e.sha256 for e in backup.entries}
     kinds = {e.kind for e in backup.entries if e.sha256 is not None}
+    temps = [s.temp for s in staged if s.temp]
     with shielded(session.report):
         try:
-            conn = session.connection(node)
-            temps = [s.temp for s in staged if s.temp]
-            conn.batch([*restore, *([C.remove(*temps)] if temps else [])])
-            problems = _check(conn, expected, pf="pf" in kinds, relayd="relayd" in kinds,
-                              before=before, require_running=False)
+            problems = _restore_retrying(
+                session, node, [*restore, *([C.remove(*temps)] if temps else [])],
+                lambda conn: _check(conn, expected, pf="pf" in kinds, relayd="relayd" in kinds,
+                                    before=before, require_running=False))
             if not problems:
-                conn.batch([confirm.cancel_command(backup), remove_command(backup)] if armed
-                           else [remove_command(backup)])
+                session.connection(node).batch(
+                    [confirm.cancel_command(backup), remove_command(backup)] if armed
+                    else [remove_command(backup)])
         except RemoteError as exc:
             if not armed:
                 raise UndoFailedError(_leftover(name, backup, f"the restore failed: "
@@ -296,6 +313,26 @@ def _undo(session: Session, name: str, node: Node, backup: BackupSet, staged: tu
     if problems:
         raise UndoFailedError(_leftover(name, backup, "after the restore " + "; ".join(problems)))
     raise FailedError(f"{name}: {reason}; restored its previous files and verified them")
+
+
+def _restore_retrying(session: Session, node: Node, restore: list[C.Command],
+                      check) -> list[str]:
+    """Run the restore and `check(conn)`, redialling a node that dropped for the grace
+    period a failover's undo gets (carpctl.runtime.undo.UNDO_GRACE); raises the last
+    RemoteError once it is over. Running the restore twice is harmless: it copies the
+    same backed-up files again."""
+    give_up = time.monotonic() + UNDO_GRACE
+    while True:
+        try:
+            conn = session.connection(node)
+            conn.batch(restore)
+            problems = check(conn)
+            session.lost.discard((node.pair, node.name))
+            return problems
+        except RemoteError:
+            if time.monotonic() >= give_up:
+                raise
+            time.sleep(POLL / 2)
 
 
 def _await_timer(session: Session, name: str, node: Node, backup: BackupSet, deadline: float,

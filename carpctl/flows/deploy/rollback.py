@@ -46,6 +46,8 @@ def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str |
     timeout = pair.deploy.confirm_timeout if confirm_timeout is None else confirm_timeout
     with session.lock(pair, f"rollback {pair.name}", break_stale=break_lock):
         states = read_nodes(session, pair, "roll back")
+        for each in pair.nodes:
+            stage.sweep(session, pair, each, run_id)
         target = choose_run(pair, {n: list(states[n].backups or ()) for n in names}, to)
         report = RollbackReport(pair.name, target, {n: NodeReport(n) for n in names})
         order = [n for n in rollout_order(pair, list(states.values()), strict=False) if n in names]

@@ -28,7 +28,13 @@ from carpctl.core.carp import pair_master, vhid_table
 from carpctl.errors import CarpctlError, FailedError, RefusedError, UndoFailedError, UsageError
 from carpctl.facts.state import NodeState
 from carpctl.flows.deploy import stage
-from carpctl.flows.deploy.commit import commit, read_nodes
+from carpctl.flows.deploy.commit import (
+    Committed,
+    NotInstalled,
+    commit,
+    read_nodes,
+    restore_committed,
+)
 from carpctl.flows.deploy.plan import (
     NodePlan,
     plan_node,
@@ -136,6 +142,7 @@ class _PairDeploy:
                         else options.confirm_timeout)
         self.states: dict[str, NodeState] = {}
         self.candidates: dict[str, stage.Candidate] = {}
+        self.committed: dict[str, Committed] = {}
 
     def note(self, text: str) -> None:
         self.session.report.note(f"{self.pair.name}: {text}")
@@ -181,6 +188,9 @@ class _PairDeploy:
     def read(self) -> None:
         self.states = read_nodes(self.session, self.pair, "deploy")
         self.report.master = pair_master(vhid_table(list(self.states.values())))
+        if not self.options.check:
+            for node in self.pair.nodes:
+                stage.sweep(self.session, self.pair, node, self.run_id)
 
     def record_plan(self, plans: dict[str, NodePlan]) -> None:
         for name, plan in plans.items():
@@ -235,7 +245,10 @@ class _PairDeploy:
         if handoff:
             self.hand_over(first, "handoff", f"{second} still has the previous files and "
                            f"is MASTER")
-        self.commit(second)
+        try:
+            self.commit(second)
+        except FailedError as exc:
+            self.restore_updated(first, exc)
         if handoff and self.options.hand_back:
             self.hand_over(second, "hand-back", "both nodes have the new files")
         self.report.summary = (f"{self.pair.name}: deployed "
@@ -251,14 +264,41 @@ class _PairDeploy:
             done = commit(self.session, self.pair, self.pair.node(name), candidate,
                           run_id=self.run_id, command="deploy", confirm_timeout=self.timeout,
                           before=self.states[name])
+        except NotInstalled:
+            report.state = "untouched"
+            raise
         except FailedError:
             report.state = "restored"
             raise
+        self.committed[name] = done
         report.state, report.backup = "updated", done.backup
         if self.session.run is not None:
             backups_made = self.session.run.details.setdefault("backups", {})
             backups_made.setdefault(self.pair.name, {})[name] = done.backup
         self.note(f"{name}: updated and verified")
+
+    def restore_updated(self, name: str, failure: FailedError) -> None:
+        """The peer failed and holds its previous files: so must this node, already updated
+        and verified, or the pair would run two configurations. Always raises: exit 1 when
+        both nodes run their previous files, exit 4 with what differs otherwise."""
+        done = self.committed.pop(name, None)
+        if done is None:
+            raise failure
+        report = self.report.nodes[name]
+        try:
+            restore_committed(self.session, self.pair, self.pair.node(name), done,
+                              self.states[name], "its peer could not be updated")
+        except UndoFailedError as exc:
+            raise UndoFailedError(f"{failure.message}; but {name} keeps the new files: "
+                                  f"{exc.message}", hint=exc.hint) from None
+        except FailedError:
+            report.state, report.backup = "restored", None
+            backups_made = self.session.run.details.get("backups", {}) if self.session.run \
+                else {}
+            backups_made.get(self.pair.name, {}).pop(name, None)
+            raise FailedError(f"{failure.message}; {name}, updated before, was restored too: "
+                              f"both nodes run their previous files", hint=failure.hint) \
+                from None
 
     def hand_over(self, to: str, step: str, consequence: str) -> None:
         from carpctl.flows.failover import failover
