@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from deploy_support import file_hashes, leftovers, loaded, run_deploy
+from deploy_support import FILES, edit_template, file_hashes, leftovers, loaded, run_deploy
+
+from carpctl.inventory import load_inventory
 
 
 def test_a_cut_right_after_the_staging_mkdir_leaves_no_staged_copy_on_the_node(lab, session):
@@ -98,3 +100,32 @@ def test_a_restore_redials_a_node_that_dropped_instead_of_giving_up_at_once(lab,
     assert "restored its previous files and verified them" in report.summary
     assert file_hashes(lab) == hashes
     assert leftovers(lab) == []
+
+
+def test_rules_that_stop_carp_on_one_carpdev_are_restored_byte_for_byte_naming_the_vhid(
+        lab, session):
+    edit_template(lab, "pf.conf.j2", "pass on $carp_ifs proto carp keep state",
+                  "pass on { $ext_if $sync_if } proto carp keep state")
+    session.inventory = load_inventory(lab.inventory)
+    before = {n.name: {d: n.fs.read_bytes(d) for d in FILES} for n in lab.pairs["pair1"].nodes}
+    rules = loaded(lab)
+    report = run_deploy(session, carp_window=None)
+
+    assert report.exit_code == 1, report.summary
+    assert "CARP changed after applying: vhid 2: split brain" in report.summary
+    assert "restored its previous files and verified them" in report.summary
+    assert {n: r.state for n, r in report.nodes.items()} == {"fw2": "restored",
+                                                             "fw1": "untouched"}
+    after = {n.name: {d: n.fs.read_bytes(d) for d in FILES} for n in lab.pairs["pair1"].nodes}
+    assert after == before and loaded(lab) == rules
+    assert leftovers(lab) == []
+
+
+def test_a_good_deploy_watches_carp_for_three_advertisement_intervals_and_succeeds(
+        lab, session):
+    report = run_deploy(session, carp_window=None)
+
+    assert report.exit_code == 0, report.summary
+    watched = [s for s in session.history.steps(session.run.id) if s["name"] == "carp"]
+    assert len(watched) == 2, "once per node committed"
+    assert all(s["data"]["seconds"] >= 3 * (1 + 100 / 256) for s in watched)

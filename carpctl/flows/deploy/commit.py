@@ -35,6 +35,7 @@ from carpctl.errors import (
 from carpctl.facts import parse_pf_info, parse_relayctl, parse_sha256
 from carpctl.facts.backups import BackupSet, Entry
 from carpctl.facts.state import STATUS, NodeState
+from carpctl.flows.deploy import carp_check
 from carpctl.flows.deploy.stage import Candidate, Staged, discard
 from carpctl.inventory import Node, Pair
 from carpctl.remote import commands as C
@@ -86,8 +87,12 @@ def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str) -> l
 
 
 def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, run_id: str,
-           command: str, confirm_timeout: float, before: NodeState) -> Committed:
-    """The runbook of the module docstring; raises FailedError or UndoFailedError."""
+           command: str, confirm_timeout: float, before: NodeState,
+           carp: carp_check.Expected | None = None) -> Committed:
+    """The runbook of the module docstring; raises FailedError or UndoFailedError.
+
+    `carp`: the MASTER of each vhid both nodes must still agree on after the apply
+    (carpctl.flows.deploy.carp_check), watched when the files can change CARP."""
     staged = candidate.staged
     backup = BackupSet(run_id, command, tuple(Entry(s.dest, s.kind, s.old_hash) for s in staged))
     name = f"{pair.name}/{node.name}"
@@ -98,12 +103,15 @@ def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, ru
     armed = True
     try:
         _install_and_apply(session, conn, name, staged, before)
+        applied = time.monotonic()
         cancelled = _confirm(session, node, name, backup)
         armed = False
         if not cancelled:
             raise FailedError(f"{name}: the confirm timer ({confirm_timeout:g}s) ran out before "
                               f"carpctl could confirm", hint="raise --confirm-timeout")
         _verify(session, conn, name, staged, before)
+        if carp and carp.masters and carp_check.can_change_carp({s.kind for s in staged}):
+            carp_check.watch(session, pair, carp.masters, applied, carp.length)
     except _LockedOut as exc:
         _await_timer(session, name, node, backup, deadline, str(exc))
     except (CarpctlError, KeyboardInterrupt) as exc:

@@ -27,7 +27,7 @@ from carpctl.core import backups
 from carpctl.core.carp import pair_master, vhid_table
 from carpctl.errors import CarpctlError, FailedError, RefusedError, UndoFailedError, UsageError
 from carpctl.facts.state import NodeState
-from carpctl.flows.deploy import stage
+from carpctl.flows.deploy import carp_check, stage
 from carpctl.flows.deploy.commit import (
     Committed,
     NotInstalled,
@@ -58,6 +58,9 @@ class DeployOptions:
     hand_back: bool = False
     confirm_timeout: float | None = None     # default: the pair's deploy.confirm_timeout
     break_lock: bool = False
+    # seconds to watch CARP on both nodes after each node's apply; None: 3 x the pair's
+    # slowest advertisement interval (the least that sees a split); 0: no watch
+    carp_window: float | None = None
     # asked after validation and diffs, before the first change; False refuses (exit 3)
     confirm: Callable[[Pair, list[NodePlan]], bool] | None = None
 
@@ -97,6 +100,8 @@ def deploy(session: Session, pairs: list[Pair], options: DeployOptions, *, paral
         raise UsageError("--hand-back needs --handoff")
     if options.confirm_timeout is not None and options.confirm_timeout <= 0:
         raise UsageError("--confirm-timeout must be more than 0 seconds")
+    if options.carp_window is not None and options.carp_window < 0:
+        raise UsageError("the CARP window must be 0 seconds or more")
     run_id = session.run.id if session.run else backups.new_run_id()
     stop = threading.Event()
 
@@ -143,6 +148,7 @@ class _PairDeploy:
         self.states: dict[str, NodeState] = {}
         self.candidates: dict[str, stage.Candidate] = {}
         self.committed: dict[str, Committed] = {}
+        self.carp: carp_check.Expected | None = None
 
     def note(self, text: str) -> None:
         self.session.report.note(f"{self.pair.name}: {text}")
@@ -188,6 +194,7 @@ class _PairDeploy:
     def read(self) -> None:
         self.states = read_nodes(self.session, self.pair, "deploy")
         self.report.master = pair_master(vhid_table(list(self.states.values())))
+        self.carp = carp_check.expect(list(self.states.values()), self.options.carp_window)
         if not self.options.check:
             for node in self.pair.nodes:
                 stage.sweep(self.session, self.pair, node, self.run_id)
@@ -263,7 +270,7 @@ class _PairDeploy:
         try:
             done = commit(self.session, self.pair, self.pair.node(name), candidate,
                           run_id=self.run_id, command="deploy", confirm_timeout=self.timeout,
-                          before=self.states[name])
+                          before=self.states[name], carp=self.carp)
         except NotInstalled:
             report.state = "untouched"
             raise
@@ -314,6 +321,8 @@ class _PairDeploy:
                               f"{consequence}", hint=f"rerun `carpctl deploy {self.pair.name}` "
                               f"when the pair is healthy") from None
         self.report.master = report.target
+        self.carp = carp_check.Expected(dict.fromkeys(self.carp.masters, report.target),
+                                        self.carp.length)
         self.session.step(step, "ok", pair=self.pair.name, master=report.target,
                           seconds=round(report.handover_seconds, 3))
 
