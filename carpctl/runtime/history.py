@@ -227,6 +227,22 @@ class History:
         return [dict(zip(keys, row), data=json.loads(row[6] or "{}")) for row in rows]
 
 
+RESOLVED = ("settled", "undone")   # how a pending change ends (carpctl.runtime.undo)
+
+
+def unresolved(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pending changes of a run's steps that nothing resolved later: what a run killed
+    mid-change may have left on its nodes (each with `node`, `pair`, `left`, `undo`)."""
+    open_changes: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for step in steps:
+        key = (step["name"], step["node"])
+        if step["status"] == "pending":
+            open_changes[key] = {"what": step["name"], "node": step["node"], **step["data"]}
+        elif step["status"] in RESOLVED:
+            open_changes.pop(key, None)
+    return list(open_changes.values())
+
+
 def _summary(row: tuple) -> RunSummary:
     return RunSummary(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6],
                       row[7], row[8], json.loads(row[9] or "{}"), row[10],
