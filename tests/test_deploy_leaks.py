@@ -129,3 +129,23 @@ def test_a_good_deploy_watches_carp_for_three_advertisement_intervals_and_succee
     watched = [s for s in session.history.steps(session.run.id) if s["name"] == "carp"]
     assert len(watched) == 2, "once per node committed"
     assert all(s["data"]["seconds"] >= 3 * (1 + 100 / 256) for s in watched)
+
+
+def test_a_failed_first_deploy_puts_relayd_back_disabled_and_stopped_as_it_was(lab, session):
+    fw2 = lab.node("pair1", "fw2")
+    fw2.system(["rcctl", "stop", "relayd"])
+    fw2.system(["rcctl", "disable", "relayd"])
+    fw2.fs.unlink("/etc/relayd.conf")
+    rc_conf = fw2.fs.read_bytes("/etc/rc.conf.local") if fw2.fs.exists("/etc/rc.conf.local") \
+        else None
+    lab.relayd_fails("pair1", "fw2")
+    report = run_deploy(session)
+
+    assert report.exit_code == 1, report.summary
+    assert "restored its previous files and verified them" in report.summary
+    assert not fw2.fs.exists("/etc/relayd.conf"), "the file the deploy created is gone"
+    assert (fw2.fs.read_bytes("/etc/rc.conf.local") if fw2.fs.exists("/etc/rc.conf.local")
+            else None) == rc_conf
+    assert not fw2.relayd.running
+    assert fw2.system(["rcctl", "get", "relayd", "status"])[0] == 1, "disabled"
+    assert leftovers(lab) == []

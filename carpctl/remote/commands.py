@@ -241,6 +241,8 @@ def relayd_check(path: str) -> Command:
 
 
 RELAYD_ENABLE = cmd("rcctl", "enable", "relayd", privileged=True)
+RELAYD_DISABLE = cmd("rcctl", "disable", "relayd", privileged=True)
+RELAYD_STOP = cmd("rcctl", "stop", "relayd", privileged=True)
 # start if not running, else reload: the exit status is the one of the action taken
 RELAYD_START_OR_RELOAD = sh(
     "if rcctl check relayd >/dev/null; then rcctl reload relayd; else rcctl start relayd; fi")

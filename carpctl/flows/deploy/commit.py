@@ -79,11 +79,27 @@ def apply_commands(files: Iterable[Staged], *, enable_pf: bool = False) -> list[
     return commands + [C.Command(f.apply, privileged=True) for f in files if f.kind == "other" and f.apply]
 
 
-def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str) -> list[C.Command]:
-    """Put the set back and reload what it holds (the timer runs the same commands)."""
+def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str,
+                 before: NodeState) -> list[C.Command]:
+    """Put the set back, reload what it holds, and put relayd back as it was: enabled or
+    disabled, running or stopped (the timer runs the same commands)."""
     previous = [Staged(s.dest, s.kind, s.apply, None, s.new_hash, s.old_hash)
                 for s in staged if s.old_hash is not None]
-    return restore_commands(backup, token) + apply_commands(previous)
+    commands = restore_commands(backup, token) + apply_commands(
+        p for p in previous if p.kind != "relayd")
+    if any(s.kind == "relayd" for s in staged):
+        commands += relayd_as_before(before, has_file=any(p.kind == "relayd" for p in previous))
+    return commands
+
+
+def relayd_as_before(before: NodeState, *, has_file: bool) -> list[C.Command]:
+    """What puts relayd's service state back to `before` (unknown parts left alone)."""
+    enabled = {True: [C.RELAYD_ENABLE], False: [C.RELAYD_DISABLE]}.get(before.relayd_enabled, [])
+    if before.relayd is None:
+        return enabled + ([C.RELAYD_START_OR_RELOAD] if has_file else [])
+    if before.relayd.running and has_file:
+        return enabled + [C.RELAYD_START_OR_RELOAD]
+    return [C.RELAYD_STOP, *enabled]
 
 
 def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, run_id: str,
@@ -97,7 +113,7 @@ def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, ru
     backup = BackupSet(run_id, command, tuple(Entry(s.dest, s.kind, s.old_hash) for s in staged))
     name = f"{pair.name}/{node.name}"
     conn = session.connection(node)
-    restore = restore_plan(backup, staged, run_id)
+    restore = restore_plan(backup, staged, run_id, before)
     _back_up_and_arm(session, conn, name, backup, staged, restore, confirm_timeout)
     deadline = time.monotonic() + confirm_timeout
     armed = True
@@ -127,7 +143,7 @@ def restore_committed(session: Session, pair: Pair, node: Node, done: Committed,
                       before: NodeState, reason: str) -> None:
     """Put back what a verified commit replaced (its peer could not follow); always raises:
     FailedError once restored and verified, UndoFailedError with what is left."""
-    restore = restore_plan(done.backup_set, done.staged, done.backup_set.run)
+    restore = restore_plan(done.backup_set, done.staged, done.backup_set.run, before)
     _undo(session, f"{pair.name}/{node.name}", node, done.backup_set, (), restore, before,
           False, time.monotonic(), reason)
 
