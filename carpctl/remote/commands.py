@@ -204,19 +204,47 @@ def touch(path: str) -> Command:
 
 
 def timer_script(owner: str, marker: str, fired: str, timeout: float,
-                 restore: list[Command]) -> str:
+                 restore: list[Command], *, finally_: tuple[Command, ...] = (),
+                 boot_log: str | None = None) -> str:
     """A dead-man timer: unless `marker` is removed within `timeout`, claim it (one rename,
-    so a cancel and the timer can never both succeed) and run `restore` as root."""
+    so a cancel and the timer can never both succeed), run `restore` as root, then
+    `finally_`. Run as `sh SCRIPT boot` (from /etc/rc.local) it does not sleep: a node
+    that rebooted inside the window restores at once, and says so in `boot_log`."""
+    logged = [f"[ \"$1\" = boot ] && echo \"$(date) {owner}: unconfirmed at boot, restored\" "
+              f">> {shlex.quote(boot_log)}"] if boot_log else []
     lines = [
         f"# carpctl commit-confirmed timer of {owner}: unless carpctl removes",
         f"# {marker} within {timeout:g}s, put back the files of this",
         "# backup set and reload them.",
-        f"sleep {timeout:g}",
+        f"[ \"$1\" = boot ] || sleep {timeout:g}",
         f"mv {shlex.quote(marker)} {shlex.quote(fired)} 2>/dev/null || exit 0",
         *(command.line() for command in restore),
         f"date >> {shlex.quote(fired)}",
+        *logged,
+        *(command.line() for command in finally_),
     ]
     return "\n".join(lines) + "\n"
+
+
+def hook_rc_local(line: str, created: str) -> Command:
+    """Append `line` to /etc/rc.local unless it is there; `created` records that carpctl
+    created the file (so unhook removes it again)."""
+    quoted, rc = shlex.quote(line), paths.RC_LOCAL
+    return sh(f"{{ grep -qxF {quoted} {rc} 2>/dev/null || {{ [ -e {rc} ] || touch "
+              f"{shlex.quote(created)}; printf '%s\\n' {quoted} >> {rc}; }}; }}")
+
+
+def unhook_rc_local(line: str, created: str) -> Command:
+    """Remove `line` from /etc/rc.local, mode and owner kept; the file too if carpctl
+    created it and nothing else is in it. Exit 0 when there is nothing to remove."""
+    quoted, rc = shlex.quote(line), paths.RC_LOCAL
+    temp = f"{paths.RC_LOCAL}.carpctl-unhook"
+    return sh(f"{{ grep -qxF {quoted} {rc} 2>/dev/null || exit 0; }}",
+              f"cp -p {rc} {temp}",
+              f"{{ grep -vxF {quoted} {rc} > {temp}; true; }}",
+              f"if [ -e {shlex.quote(created)} ] && [ ! -s {temp} ]; then rm -f {rc} {temp}; "
+              f"else mv {temp} {rc}; fi",
+              f"rm -f {shlex.quote(created)}")
 
 
 def run_detached(script: str) -> Command:

@@ -170,12 +170,13 @@ def _back_up_and_arm(session: Session, conn: NodeConnection, name: str, backup: 
     try:
         results = conn.batch(commands)
     except RemoteError as exc:
-        discard(conn, temps, backup.path)  # a cut after the timer started: disarm it too
+        discard(conn, temps, backup.path, confirm.unhook_command(backup))  # disarm it too
         raise NotInstalled(f"{name}: backing up failed ({exc.message}); nothing was "
                            f"installed") from None
     failed = next(((c, r) for c, r in zip(commands, results) if not r.ok), None)
     if failed is not None:
-        discard(conn, temps, backup.path)  # removing the set removes the timer's marker too
+        # removing the set removes the timer's marker too
+        discard(conn, temps, backup.path, confirm.unhook_command(backup))
         raise NotInstalled(f"{name}: backing up failed: `{failed[0]}`: "
                           f"{failed[1].output.strip()[:300]}; nothing was installed")
     session.step("backup", "ok", node=conn.node.name, backup=backup.path,
@@ -203,7 +204,8 @@ def _confirm(session: Session, node: Node, name: str, backup: BackupSet) -> bool
     restore may have raced with the install: the caller restores again, to be sure)."""
     probe = session.fresh_connection(node)
     try:
-        result = probe.run(confirm.cancel_command(backup))
+        result, _ = probe.batch([confirm.cancel_command(backup),
+                                 confirm.unhook_command(backup)])
     except RemoteError as exc:
         raise _LockedOut(exc.message.removeprefix(f"{node.name}: ")) from None
     finally:
@@ -325,8 +327,8 @@ def _undo(session: Session, name: str, node: Node, backup: BackupSet, staged: tu
                                     before=before, require_running=False))
             if not problems:
                 session.connection(node).batch(
-                    [confirm.cancel_command(backup), remove_command(backup)] if armed
-                    else [remove_command(backup)])
+                    [confirm.cancel_command(backup), confirm.unhook_command(backup),
+                     remove_command(backup)] if armed else [remove_command(backup)])
         except RemoteError as exc:
             if not armed:
                 raise UndoFailedError(_leftover(name, backup, f"the restore failed: "

@@ -175,9 +175,11 @@ def _dead(path: str, run_id: str) -> bool:
     return time.time() - started > CHECK_ALIVE
 
 
-def discard(conn: NodeConnection, temps: list[str], staging: str | None) -> None:
-    """Remove staged copies (best effort: the caller is already reporting a failure)."""
-    commands = [C.remove(*temps)] if temps else []
+def discard(conn: NodeConnection, temps: list[str], staging: str | None,
+            *first: C.Command) -> None:
+    """Remove staged copies, after `first` (best effort: the caller is already reporting a
+    failure)."""
+    commands = [*first, *([C.remove(*temps)] if temps else [])]
     if staging:
         commands.append(C.remove_tree(staging))
     try:
