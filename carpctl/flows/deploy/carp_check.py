@@ -21,7 +21,7 @@ from carpctl.inventory import Pair
 from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 
-POLL = 0.5
+POLL = 1.0
 MARGIN = 0.5   # a poll's own round trip, so the last read sees the window's end
 
 
