@@ -8,12 +8,14 @@
 3. confirm: a NEW SSH connection removes the timer's marker, proving that the
    new rules still let carpctl in;
 4. verify: the files are the new ones, pf is enabled, relayd runs and sees
-   its hosts up; then prune old backup sets.
+   its hosts up, and CARP still elects the MASTER it had
+   (carpctl.flows.deploy.carp_check); then prune old backup sets.
 
-Any failure after the backup restores this run's backup set on the node,
-applies and verifies it (exit 1), or says exactly what is left (exit 4). When
-the node cannot be reached at all, the armed timer restores it: carpctl says
-when, waits, and verifies over a new connection.
+Any failure after the backup restores this run's backup set on the node, puts
+relayd's service state back as it was, applies and verifies it (exit 1), or says
+exactly what is left (exit 4); a node that dropped is redialled for the grace
+period a failover's undo gets. When the node cannot be reached at all, the armed
+timer restores it: carpctl says when, waits, and verifies over a new connection.
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ The runbook, per pair (NAPALM's load / compare / commit / confirm):
    the confirm timer, install, apply, confirm over a new connection, verify);
    with --handoff, MASTER moves to the updated BACKUP before the old MASTER
    is updated, and comes back with --hand-back.
-A failure stops the rollout: the failing node is restored, the other one is
-untouched (or, after a handoff, consistently updated), and the report says so.
+A failure stops the rollout: the failing node is restored, and so is the other
+one if it was updated already, so that the pair ends on one configuration (exit 1),
+or the report says exactly what differs (exit 4). Under the lock, what dead runs
+left staged on the nodes is removed first (carpctl.flows.deploy.stage.sweep).
 Pairs run in parallel (`--parallel`); the nodes of one pair never do.
 """
 
