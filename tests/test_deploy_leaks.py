@@ -149,3 +149,18 @@ def test_a_failed_first_deploy_puts_relayd_back_disabled_and_stopped_as_it_was(l
     assert not fw2.relayd.running
     assert fw2.system(["rcctl", "get", "relayd", "status"])[0] == 1, "disabled"
     assert leftovers(lab) == []
+
+
+def test_when_the_updated_backup_cannot_be_restored_the_exit_is_4_naming_what_differs(
+        lab, session):
+    lab.drop("pair1", "fw1", r"^mv /etc/\.relayd\.conf")
+    lab.drop("pair1", "fw2", r"^cp -p /var/carpctl/backups", count=1000)   # its restore only
+    fw1_before = {d: lab.node("pair1", "fw1").fs.read_bytes(d) for d in FILES}
+    report = run_deploy(session)
+
+    assert report.exit_code == 4, report.summary
+    assert "fw2 keeps the new files" in report.summary
+    assert {n: r.state for n, r in report.nodes.items()} == {"fw1": "restored",
+                                                             "fw2": "updated"}
+    assert f"`carpctl rollback pair1 --node fw2 --to {session.run.id}`" in report.summary
+    assert {d: lab.node("pair1", "fw1").fs.read_bytes(d) for d in FILES} == fw1_before
