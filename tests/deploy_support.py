@@ -20,6 +20,7 @@ def run_deploy(session: Session, *pairs: str, **options) -> PairReport | list[Pa
     names = list(pairs or ("pair1",))
     session.begin(f"deploy {' '.join(names)}", names)
     options.setdefault("confirm_timeout", QUICK)
+    options.setdefault("carp_window", 0)   # CARP's own tests watch it (test_deploy_leaks)
     parallel = options.pop("parallel", 1)
     reports = deploy(session, session.inventory.select(names), DeployOptions(**options),
                      parallel=parallel)

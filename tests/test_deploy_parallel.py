@@ -29,7 +29,8 @@ def test_ten_pairs_deploy_in_parallel_and_one_broken_pair_fails_alone(ten, capsy
     assert results["pair5"]["exit_code"] == 1
     template = (ten.directory / "templates" / "pf.conf.j2").read_text().splitlines()
     line = template.index("pass in proto tcp to $ext_addr port http") + 1
-    assert f"pf.conf.j2:{line}: could not parse host specification" in results["pair5"]["summary"]
+    assert f"pf.conf.j2:{line}: could not parse host specification" in \
+        results["pair5"]["summary"]
     assert all(results[n]["exit_code"] == 0 for n in names if n != "pair5")
     assert all(set(ten.node(n, "fw1").fs.read_text("/etc/pf.conf").splitlines()) >=
                {'ext_addr = "192.168.1.123"\t# the CARP address relayd listens on'}

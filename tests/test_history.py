@@ -100,3 +100,67 @@ def test_a_command_cut_by_a_dropped_connection_is_journaled_as_unknown(capsys, l
         run_id = session.run.id
     (cut,) = [c for c in history.commands(run_id) if "touch" in c["command"]]
     assert cut["status"] == -1 and "outcome unknown" in cut["output"]
+
+
+# -- what a run records, how compactly, for how long (issue 11 §5) ----------------------------
+def test_a_run_records_every_option_the_inventory_and_the_pair_it_implied(capsys, lab):
+    inventory = str(lab.inventory)
+    assert main(["deploy", "pair1", "--check", "--diff", "--confirm-timeout", "7",
+                 "--break-lock", "-i", inventory]) == 0
+    assert main(["status", "-i", inventory]) == 1, "drift: the files were not deployed"
+    capsys.readouterr()
+    status, deploy = history_json(capsys)
+    assert status["pairs"] == ["pair1"], "the one pair of the inventory, though not named"
+    assert deploy["inventory"] == status["inventory"] == inventory
+    options = deploy["options"]
+    assert (options["pairs"], options["check"], options["diff"], options["confirm_timeout"],
+            options["break_lock"]) == (["pair1"], True, True, 7.0, True)
+    assert deploy["read_only"] and status["read_only"]
+
+
+def test_a_status_run_is_journaled_compactly_with_the_output_of_failed_commands_only(
+        capsys, lab):
+    from carpctl.runtime.history import History
+
+    inventory = str(lab_inventory(lab))
+    lab.node("pair1", "fw2").faults.relayd_fails = True
+    lab.node("pair1", "fw2").system(["rcctl", "stop", "relayd"])
+    main(["status", "-i", inventory])
+    capsys.readouterr()
+    (run,) = history_json(capsys)
+    commands = History().commands(run["id"])
+    assert all(c["output"] == "" for c in commands if c["status"] == 0)
+    failed = [c for c in commands if c["status"] != 0]
+    assert failed and all(c["output"] for c in failed), "what went wrong is kept"
+    stored = sum(len(c["command"]) + len(c["output"]) for c in commands)
+    assert stored < 2500, f"{stored} bytes for one status run"
+
+
+def test_old_runs_are_pruned_by_age_and_count_read_only_ones_sooner(tmp_path):
+    from carpctl.runtime.history import History, Retention
+
+    history = History(tmp_path / "h.sqlite", Retention(days=30, read_only_days=2, runs=4))
+    day = 86400.0
+    ages = {"deploy old": (40, False), "deploy recent": (10, False), "status old": (3, True),
+            "status recent": (1, True)}
+    for command, (age, read_only) in ages.items():
+        run = history.start_run(command, ["pair1"])
+        run.describe(argv=None, options={}, inventory="inv", pairs=["pair1"],
+                     read_only=read_only)
+        run.step("x", "ok")
+        history._write("UPDATE runs SET started = started - ? WHERE id = ?", (age * day, run.id))
+    history.prune()
+    assert {r.command for r in history.runs()} == {"deploy recent", "status recent"}
+    for n in range(4):
+        history.start_run(f"failover {n}", ["pair1"])   # each start applies the retention
+    assert len(history.runs()) == 4
+    assert "deploy recent" not in {r.command for r in history.runs()}
+
+
+def test_a_retention_setting_that_is_not_a_positive_number_is_a_usage_error(
+        capsys, lab, monkeypatch):
+    monkeypatch.setenv("CARPCTL_HISTORY_DAYS", "forever")
+    assert main(["status", "-i", str(lab_inventory(lab))]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == "carpctl: error: $CARPCTL_HISTORY_DAYS is 'forever': it must be a number " \
+        "above 0"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from argparse import Namespace
 
 from carpctl.cli.output import Output
@@ -21,13 +23,24 @@ def open_session(args: Namespace, out: Output, command: str, pairs: list[str] | 
                       confirm=True if args.yes else terminal_question(out))
     session.begin(command, pairs or [])
     try:
-        for pair in inventory.select(pairs or []):   # before any node of the run is dialled
+        selected = inventory.select([p for p in pairs or [] if p])
+        for pair in selected:   # before any node of the run is dialled
             for node in pair.nodes:
                 node.refuse_documentation_addresses()
-    except BaseException as exc:   # journaled like every failed run
+    except BaseException as exc:   # journaled with its exit code, like any run
         session.__exit__(type(exc), exc, exc.__traceback__)
         raise
+    if session.run is not None:
+        program = sys.argv[0].endswith(("carpctl", "__main__.py"))
+        session.run.describe(
+            argv=shlex.join(["carpctl", *sys.argv[1:]]) if program else None,
+            options={k: v for k, v in sorted(vars(args).items()) if not callable(v)},
+            inventory=str(inventory.source), pairs=[p.name for p in selected],
+            read_only=args.command in READ_ONLY or bool(getattr(args, "check", False)))
     return session
+
+
+READ_ONLY = ("status", "check", "inventory", "history")   # commands that change nothing
 
 
 def terminal_question(out: Output):

@@ -175,7 +175,7 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
                timeout: float, keep_demoted: bool, started: float,
                held: Held) -> FailoverReport:
     source, target = pair.node(plan.source), pair.node(plan.target)
-    changes = Changes()
+    changes = Changes(session)
     try:
         with session.report.status(f"{pair.name}: handing MASTER from {source.name} to "
                                    f"{target.name}") as progress:
@@ -202,6 +202,7 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
                 session, pair, plan, after, before, keep_demoted, progress, changes)
     except BaseException as exc:
         raise _undo(session, pair, plan, before, changes, exc) from None
+    changes.settled("unpark")   # the target's old parking stays undone: it is MASTER now
     final = held.finish(STATUS) or after
     return FailoverReport(pair.name, source.name, target.name, plan.method, False, handover,
                           time.monotonic() - started, restored, parked_note,

@@ -113,7 +113,7 @@ def enter(session: Session, pair: Pair, node_name: str, *,
         if handed_over:  # the failover flow checks, waits and undoes itself on failure
             failover(session, pair, to=peer.name, method="carpdemote", keep_demoted=True)
         record = Record(session.run.id if session.run else "-", time.time(), amount, sha)
-        changes = Changes()
+        changes = Changes(session)
         left = f"check {RC_LOCAL} and `ifconfig -g carp` on {node.name}"
         changes.made("demote", node, [C.carpdemote(-amount)], left)   # counts once sent
         changes.made("persist", node, [_restore_rc_local(record)], left)

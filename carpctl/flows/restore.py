@@ -177,7 +177,7 @@ def restore(session: Session, pair: Pair, node: str, *, check: bool = False,
 
 def _apply(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState]) -> None:
     target = pair.node(plan.node)
-    changes = Changes()
+    changes = Changes(session)
     changes.made("restore", target, list(plan.undo),
                  f"{plan.node} may be half restored; on {plan.node}: "
                  + "; ".join(str(c) for c in plan.undo))
@@ -202,6 +202,7 @@ def _apply(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState
                                   f"could not be undone: {left[0]}") from None
         raise FailedError(f"{pair.name}: restore of {plan.node} failed ({reason}); "
                           f"undone") from None
+    changes.settled("restore")   # the node runs its configuration: nothing to undo
 
 
 def _report(plan: Plan, check: bool, changed: bool, before: dict[str, NodeState],

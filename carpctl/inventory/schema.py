@@ -221,6 +221,11 @@ def command_template(value: Any, ctx: Ctx) -> str:
     """
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"must be a command, not {show(value)}")
+    operator = _shell_operator(value)
+    if operator:
+        raise ValueError(f"{show(value)} uses the shell operator {operator!r}: carpctl runs one "
+                         f"command without a shell (every word is quoted); put a pipeline or "
+                         f"a sequence in a script on the node and name that script here")
     try:
         fields = {
             name
@@ -234,6 +239,21 @@ def command_template(value: Any, ctx: Ctx) -> str:
     if unknown:
         raise ValueError(f"{show(value)} uses {{{unknown[0]}}}; the only placeholder is {{file}}")
     return value
+
+
+def _shell_operator(value: str) -> str | None:
+    """The first shell operator outside quotes (`;` `&&` `|` `>` `(`...), or a command
+    substitution anywhere: the node would take it as a literal word, and the mistake
+    would only show after a real install."""
+    for marker in ("$(", "`"):
+        if marker in value:
+            return marker
+    lexer = shlex.shlex(value, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        return next((word for word in lexer if word and set(word) <= set("();<>|&")), None)
+    except ValueError:
+        return None   # unbalanced quotes: reported by the caller's own split
 
 
 def file_mode(value: Any, ctx: Ctx) -> int:

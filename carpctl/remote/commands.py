@@ -200,6 +200,19 @@ def make_private_dir(path: str) -> Command:
     return cmd("mkdir", "-m", "700", path)
 
 
+def list_existing(*patterns: str) -> Command:
+    """The paths matching shell globs, one a line (none: no output, exit 0). A pattern is
+    a quoted directory and a glob of carpctl's own naming (see leftover_patterns), left
+    unquoted for the shell to expand."""
+    loop = f"for f in {' '.join(patterns)}; do [ -e \"$f\" ] && echo \"$f\"; done; true"
+    return Command(("sh", "-c", loop), privileged=True)
+
+
+def leftover_patterns(directory: str, staged_prefix: str) -> str:
+    """`'DIR'/.*.carpctl-*`-like: the quoted directory, then the unquoted glob."""
+    return f"{shlex.quote(directory)}/{staged_prefix}*"
+
+
 def make_dirs(*paths: str) -> Command:
     return cmd("mkdir", "-p", *paths, privileged=True)
 
@@ -240,19 +253,47 @@ def touch(path: str) -> Command:
 
 
 def timer_script(owner: str, marker: str, fired: str, timeout: float,
-                 restore: list[Command]) -> str:
+                 restore: list[Command], *, finally_: tuple[Command, ...] = (),
+                 boot_log: str | None = None) -> str:
     """A dead-man timer: unless `marker` is removed within `timeout`, claim it (one rename,
-    so a cancel and the timer can never both succeed) and run `restore` as root."""
+    so a cancel and the timer can never both succeed), run `restore` as root, then
+    `finally_`. Run as `sh SCRIPT boot` (from /etc/rc.local) it does not sleep: a node
+    that rebooted inside the window restores at once, and says so in `boot_log`."""
+    logged = [f"[ \"$1\" = boot ] && echo \"$(date) {owner}: unconfirmed at boot, restored\" "
+              f">> {shlex.quote(boot_log)}"] if boot_log else []
     lines = [
         f"# carpctl commit-confirmed timer of {owner}: unless carpctl removes",
         f"# {marker} within {timeout:g}s, put back the files of this",
         "# backup set and reload them.",
-        f"sleep {timeout:g}",
+        f"[ \"$1\" = boot ] || sleep {timeout:g}",
         f"mv {shlex.quote(marker)} {shlex.quote(fired)} 2>/dev/null || exit 0",
         *(command.line() for command in restore),
         f"date >> {shlex.quote(fired)}",
+        *logged,
+        *(command.line() for command in finally_),
     ]
     return "\n".join(lines) + "\n"
+
+
+def hook_rc_local(line: str, created: str) -> Command:
+    """Append `line` to /etc/rc.local unless it is there; `created` records that carpctl
+    created the file (so unhook removes it again)."""
+    quoted, rc = shlex.quote(line), paths.RC_LOCAL
+    return sh(f"{{ grep -qxF {quoted} {rc} 2>/dev/null || {{ [ -e {rc} ] || touch "
+              f"{shlex.quote(created)}; printf '%s\\n' {quoted} >> {rc}; }}; }}")
+
+
+def unhook_rc_local(line: str, created: str) -> Command:
+    """Remove `line` from /etc/rc.local, mode and owner kept; the file too if carpctl
+    created it and nothing else is in it. Exit 0 when there is nothing to remove."""
+    quoted, rc = shlex.quote(line), paths.RC_LOCAL
+    temp = f"{paths.RC_LOCAL}.carpctl-unhook"
+    return sh(f"{{ grep -qxF {quoted} {rc} 2>/dev/null || exit 0; }}",
+              f"cp -p {rc} {temp}",
+              f"{{ grep -vxF {quoted} {rc} > {temp}; true; }}",
+              f"if [ -e {shlex.quote(created)} ] && [ ! -s {temp} ]; then rm -f {rc} {temp}; "
+              f"else mv {temp} {rc}; fi",
+              f"rm -f {shlex.quote(created)}")
 
 
 def run_detached(script: str) -> Command:
@@ -277,6 +318,8 @@ def relayd_check(path: str) -> Command:
 
 
 RELAYD_ENABLE = cmd("rcctl", "enable", "relayd", privileged=True)
+RELAYD_DISABLE = cmd("rcctl", "disable", "relayd", privileged=True)
+RELAYD_STOP = cmd("rcctl", "stop", "relayd", privileged=True)
 # start if not running, else reload: the exit status is the one of the action taken
 RELAYD_START_OR_RELOAD = sh(
     "if rcctl check relayd >/dev/null; then rcctl reload relayd; else rcctl start relayd; fi")

@@ -3,6 +3,14 @@
 SQLite from the standard library, in the user's state directory (platformdirs),
 or in $CARPCTL_STATE_DIR. Every text stored has passed through the run's
 redaction, so secrets never reach the file.
+
+Each run records its full command line and every option it ran with, the
+inventory it read and the pairs it acted on. A read-only run (`status`,
+`check`, `--check`, `inventory`) is journaled compactly: the commands it ran, the
+output of failed ones only, since a monitoring check a minute would otherwise
+write megabytes a day. Retention (Retention.from_environ) is applied at the
+start of every run: read-only runs are kept for days, runs that changed
+something for a year, and the newest runs up to a count.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +62,45 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE INDEX IF NOT EXISTS commands_run ON commands(run_id, seq);
 CREATE INDEX IF NOT EXISTS steps_run ON steps(run_id, seq);
+CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
 """
+# added after the first release: a journal written before gets them on open
+COLUMNS = {"argv": "TEXT", "options": "TEXT", "inventory": "TEXT",
+           "read_only": "INTEGER NOT NULL DEFAULT 0"}
 OUTPUT_LIMIT = 4000  # characters of a command's output kept in the journal
+COMPACT_OUTPUT = 300  # ... and of a failed command's output in a read-only run
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the journal keeps runs; read from the environment (docs/deploy.md):
+    CARPCTL_HISTORY_DAYS (runs that changed something, default 365),
+    CARPCTL_HISTORY_READ_ONLY_DAYS (status, check, --check, inventory: default 7),
+    CARPCTL_HISTORY_RUNS (the newest runs kept whatever their age, at most: 10000)."""
+
+    days: float = 365
+    read_only_days: float = 7
+    runs: int = 10000
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Retention:
+        from carpctl.errors import UsageError
+
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field_name, var, kind in (("days", "CARPCTL_HISTORY_DAYS", float),
+                                      ("read_only_days", "CARPCTL_HISTORY_READ_ONLY_DAYS", float),
+                                      ("runs", "CARPCTL_HISTORY_RUNS", int)):
+            text = environ.get(var)
+            if text is None:
+                continue
+            try:
+                values[field_name] = kind(text)
+            except ValueError:
+                values[field_name] = -1
+            if values[field_name] <= 0:
+                raise UsageError(f"${var} is {text!r}: it must be a number above 0")
+        return cls(**values)
 
 
 def state_dir() -> Path:
@@ -82,18 +127,27 @@ class RunSummary:
     exit_code: int | None
     summary: str | None
     details: dict[str, Any]
+    argv: str | None = None             # the command line as typed (the carpctl program)
+    options: dict[str, Any] = field(default_factory=dict)   # every option it ran with
+    inventory: str | None = None
+    read_only: bool = False
 
 
 class History:
     """One SQLite file, shared by the threads of a run (writes are serialised)."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, retention: Retention | None = None):
         self.path = path or state_dir() / "history.sqlite"
+        self.retention = retention or Retention.from_environ()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        for name, kind in COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -111,7 +165,26 @@ class History:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (run.id, redact(command), json.dumps(pairs), getpass.getuser(),
                      socket.gethostname(), time.time()))
+        self.prune()
         return run
+
+    def prune(self, now: float | None = None) -> int:
+        """Apply the retention; the number of runs removed (with their commands and steps)."""
+        now = time.time() if now is None else now
+        keep = self.retention
+        with self._lock:
+            newest = [row[0] for row in self._db.execute(
+                "SELECT id FROM runs ORDER BY started DESC LIMIT -1 OFFSET ?", (keep.runs,))]
+            old = [row[0] for row in self._db.execute(
+                "SELECT id FROM runs WHERE (read_only = 1 AND started < ?) "
+                "OR (read_only = 0 AND started < ?)",
+                (now - keep.read_only_days * 86400, now - keep.days * 86400))]
+            doomed = sorted(set(newest) | set(old))
+            for table, column in (("commands", "run_id"), ("steps", "run_id"), ("runs", "id")):
+                self._db.executemany(f"DELETE FROM {table} WHERE {column} = ?",
+                                     [(d,) for d in doomed])
+            self._db.commit()
+        return len(doomed)
 
     def runs(self, limit: int = 50, *, command: str | None = None,
              pair: str | None = None) -> list[RunSummary]:
@@ -154,9 +227,26 @@ class History:
         return [dict(zip(keys, row), data=json.loads(row[6] or "{}")) for row in rows]
 
 
+RESOLVED = ("settled", "undone")   # how a pending change ends (carpctl.runtime.undo)
+
+
+def unresolved(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pending changes of a run's steps that nothing resolved later: what a run killed
+    mid-change may have left on its nodes (each with `node`, `pair`, `left`, `undo`)."""
+    open_changes: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for step in steps:
+        key = (step["name"], step["node"])
+        if step["status"] == "pending":
+            open_changes[key] = {"what": step["name"], "node": step["node"], **step["data"]}
+        elif step["status"] in RESOLVED:
+            open_changes.pop(key, None)
+    return list(open_changes.values())
+
+
 def _summary(row: tuple) -> RunSummary:
     return RunSummary(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6],
-                      row[7], row[8], json.loads(row[9] or "{}"))
+                      row[7], row[8], json.loads(row[9] or "{}"), row[10],
+                      json.loads(row[11] or "{}"), row[12], bool(row[13]))
 
 
 class Run:
@@ -171,13 +261,27 @@ class Run:
         self._lock = threading.Lock()
         self.details: dict[str, Any] = {}
         self.finished = False
+        self.read_only = False
+
+    def describe(self, *, argv: str | None, options: dict[str, Any], inventory: str,
+                 pairs: list[str], read_only: bool) -> None:
+        """What the run was asked to do, recorded before it does anything."""
+        self.read_only = read_only
+        self.history._write(
+            "UPDATE runs SET argv = ?, options = ?, inventory = ?, pairs = ?, read_only = ? "
+            "WHERE id = ?",
+            (self._redact(argv) if argv is not None else None,
+             self._redact(json.dumps(options, default=str)), inventory, json.dumps(pairs),
+             int(read_only), self.id))
 
     def record(self, result) -> None:
-        """A transport Recorder: one row per remote command."""
+        """A transport Recorder: one row per remote command (a read-only run keeps the
+        output of its failed commands only, shortened)."""
         with self._lock:
             self._seq += 1
             seq = self._seq
-        output = self._redact(result.stdout + result.stderr)[:OUTPUT_LIMIT]
+        limit = OUTPUT_LIMIT if not self.read_only else COMPACT_OUTPUT if result.status else 0
+        output = self._redact(result.stdout + result.stderr)[:limit]
         self.history._write(
             "INSERT INTO commands (run_id, seq, node, command, status, duration, started, output) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -85,6 +85,7 @@ class PairLock:
                            time.time(), session.redact(command).replace("\n", " "))
         self.held: list[Node] = []
         self.states: dict = {}            # the read taken with the lock (take)
+        self._reported: set[str] = set()
 
     def __enter__(self) -> PairLock:
         return self.take()
@@ -128,6 +129,10 @@ class PairLock:
         if holder is not None and holder.is_stale() and self.break_stale:
             conn.run(C.BREAK_LOCK, check=True)
             self.session.report.warn(f"{node.name}: broke a stale lock of {holder.describe()}")
+            for line in self._left_by(holder):
+                self.session.report.warn(line)
+            self.session.step("break-lock", "ok", node=node.name, run=holder.run,
+                              holder=holder.line())
             if not conn.run(C.take_lock(self.owner.line())).ok:
                 raise RefusedError(f"{self.pair.name}: another run took the lock on "
                                    f"{node.name} right after the stale one was broken")
@@ -150,6 +155,31 @@ class PairLock:
         done = exchange(self.session, self.pair, facts, after=mine)
         self.held = [n for n in self.held if not (n.name in done.after and done.after[n.name])]
         return done.states
+
+    def _left_by(self, holder: Owner) -> list[str]:
+        """What the dead run may have left on this pair, from its journal when it ran here,
+        each with the undo; said once per run (the lock is broken on both nodes)."""
+        if holder.run in self._reported:
+            return []
+        self._reported.add(holder.run)
+        restore = f"`carpctl restore {self.pair.name} NODE`"
+        history = self.session.history
+        journal = history.run(holder.run) if history and holder.host == socket.gethostname() \
+            else None
+        if journal is None:
+            return [f"{self.pair.name}: run {holder.run} died on {holder.host}; its journal "
+                    f"is there (`carpctl history {holder.run}`): what it changed is not known "
+                    f"here. {restore} puts a node back to its configuration"]
+        from carpctl.runtime.history import unresolved
+
+        left = [c for c in unresolved(history.steps(journal.id))
+                if c.get("pair") in (None, self.pair.name)]
+        if not left:
+            return [f"{self.pair.name}: run {holder.run} ({journal.command}) left no change "
+                    f"unresolved in its journal"]
+        return [f"{self.pair.name}/{c['node']}: {c['what']} from run {holder.run} "
+                f"({journal.command}), never restored: {c.get('left', '')}; undo: "
+                f"`carpctl restore {self.pair.name} {c['node']}`" for c in left]
 
     def release(self) -> None:
         """Give the lock back on every node where it is held (best effort, never raises)."""

@@ -8,12 +8,14 @@
 3. confirm: a NEW SSH connection removes the timer's marker, proving that the
    new rules still let carpctl in;
 4. verify: the files are the new ones, pf is enabled, relayd runs and sees
-   its hosts up; then prune old backup sets.
+   its hosts up, and CARP still elects the MASTER it had
+   (carpctl.flows.deploy.carp_check); then prune old backup sets.
 
-Any failure after the backup restores this run's backup set on the node,
-applies and verifies it (exit 1), or says exactly what is left (exit 4). When
-the node cannot be reached at all, the armed timer restores it: carpctl says
-when, waits, and verifies over a new connection.
+Any failure after the backup restores this run's backup set on the node, puts
+relayd's service state back as it was, applies and verifies it (exit 1), or says
+exactly what is left (exit 4); a node that dropped is redialled for the grace
+period a failover's undo gets. When the node cannot be reached at all, the armed
+timer restores it: carpctl says when, waits, and verifies over a new connection.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from carpctl.errors import (
 from carpctl.facts import parse_pf_info, parse_relayctl, parse_sha256
 from carpctl.facts.backups import BackupSet, Entry
 from carpctl.facts.state import STATUS, NodeState
+from carpctl.flows.deploy import carp_check
 from carpctl.flows.deploy.stage import Candidate, Staged, discard
 from carpctl.inventory import Node, Pair
 from carpctl.remote import commands as C
@@ -43,6 +46,7 @@ from carpctl.remote.connection import NodeConnection
 from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 from carpctl.runtime.signals import shielded
+from carpctl.runtime.undo import UNDO_GRACE
 
 RELAYD_SETTLE = 15.0   # seconds relayd may need after a reload to check its hosts
 TIMER_MARGIN = 2.0     # seconds after the timer's deadline before looking at the node
@@ -54,6 +58,12 @@ POLL = 1.0
 class Committed:
     node: str
     backup: str                        # the set holding what the commit replaced
+    backup_set: BackupSet
+    staged: tuple[Staged, ...]
+
+
+class NotInstalled(FailedError):
+    """The commit failed before anything was installed: the node holds what it had."""
 
 
 class _LockedOut(Exception):
@@ -71,32 +81,55 @@ def apply_commands(files: Iterable[Staged], *, enable_pf: bool = False) -> list[
     return commands + [C.Command(f.apply, privileged=True) for f in files if f.kind == "other" and f.apply]
 
 
-def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str) -> list[C.Command]:
-    """Put the set back and reload what it holds (the timer runs the same commands)."""
+def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str,
+                 before: NodeState) -> list[C.Command]:
+    """Put the set back, reload what it holds, and put relayd back as it was: enabled or
+    disabled, running or stopped (the timer runs the same commands)."""
     previous = [Staged(s.dest, s.kind, s.apply, None, s.new_hash, s.old_hash)
                 for s in staged if s.old_hash is not None]
-    return restore_commands(backup, token) + apply_commands(previous)
+    commands = restore_commands(backup, token) + apply_commands(
+        p for p in previous if p.kind != "relayd")
+    if any(s.kind == "relayd" for s in staged):
+        commands += relayd_as_before(before, has_file=any(p.kind == "relayd" for p in previous))
+    return commands
+
+
+def relayd_as_before(before: NodeState, *, has_file: bool) -> list[C.Command]:
+    """What puts relayd's service state back to `before` (unknown parts left alone)."""
+    enabled = {True: [C.RELAYD_ENABLE], False: [C.RELAYD_DISABLE]}.get(before.relayd_enabled, [])
+    if before.relayd is None:
+        return enabled + ([C.RELAYD_START_OR_RELOAD] if has_file else [])
+    if before.relayd.running and has_file:
+        return enabled + [C.RELAYD_START_OR_RELOAD]
+    return [C.RELAYD_STOP, *enabled]
 
 
 def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, run_id: str,
-           command: str, confirm_timeout: float, before: NodeState) -> Committed:
-    """The runbook of the module docstring; raises FailedError or UndoFailedError."""
+           command: str, confirm_timeout: float, before: NodeState,
+           carp: carp_check.Expected | None = None) -> Committed:
+    """The runbook of the module docstring; raises FailedError or UndoFailedError.
+
+    `carp`: the MASTER of each vhid both nodes must still agree on after the apply
+    (carpctl.flows.deploy.carp_check), watched when the files can change CARP."""
     staged = candidate.staged
     backup = BackupSet(run_id, command, tuple(Entry(s.dest, s.kind, s.old_hash) for s in staged))
     name = f"{pair.name}/{node.name}"
     conn = session.connection(node)
-    restore = restore_plan(backup, staged, run_id)
+    restore = restore_plan(backup, staged, run_id, before)
     _back_up_and_arm(session, conn, name, backup, staged, restore, confirm_timeout)
     deadline = time.monotonic() + confirm_timeout
     armed = True
     try:
         _install_and_apply(session, conn, name, staged, before)
+        applied = time.monotonic()
         cancelled = _confirm(session, node, name, backup)
         armed = False
         if not cancelled:
             raise FailedError(f"{name}: the confirm timer ({confirm_timeout:g}s) ran out before "
                               f"carpctl could confirm", hint="raise --confirm-timeout")
         _verify(session, conn, name, staged, before)
+        if carp and carp.masters and carp_check.can_change_carp({s.kind for s in staged}):
+            carp_check.watch(session, pair, carp.masters, applied, carp.length)
     except _LockedOut as exc:
         _await_timer(session, name, node, backup, deadline, str(exc))
     except (CarpctlError, KeyboardInterrupt) as exc:
@@ -105,7 +138,16 @@ def commit(session: Session, pair: Pair, node: Node, candidate: Candidate, *, ru
         _undo(session, name, node, backup, staged, restore, before, armed, deadline, reason)
     session.step("verify", "ok", node=node.name, pair=pair.name)
     _prune(session, conn, name, list(before.backups or ()), backup, pair.deploy.backups_keep)
-    return Committed(node.name, backup.path)
+    return Committed(node.name, backup.path, backup, staged)
+
+
+def restore_committed(session: Session, pair: Pair, node: Node, done: Committed,
+                      before: NodeState, reason: str) -> None:
+    """Put back what a verified commit replaced (its peer could not follow); always raises:
+    FailedError once restored and verified, UndoFailedError with what is left."""
+    restore = restore_plan(done.backup_set, done.staged, done.backup_set.run, before)
+    _undo(session, f"{pair.name}/{node.name}", node, done.backup_set, (), restore, before,
+          False, time.monotonic(), reason)
 
 
 # -- before: the lock and what the nodes look like ------------------------------------------
@@ -130,13 +172,14 @@ def _back_up_and_arm(session: Session, conn: NodeConnection, name: str, backup: 
     try:
         results = conn.batch(commands)
     except RemoteError as exc:
-        discard(conn, temps, None)
-        raise FailedError(f"{name}: backing up failed ({exc.message}); nothing was installed") \
-            from None
+        discard(conn, temps, backup.path, confirm.unhook_command(backup))  # disarm it too
+        raise NotInstalled(f"{name}: backing up failed ({exc.message}); nothing was "
+                           f"installed") from None
     failed = next(((c, r) for c, r in zip(commands, results) if not r.ok), None)
     if failed is not None:
-        discard(conn, temps, backup.path)  # removing the set removes the timer's marker too
-        raise FailedError(f"{name}: backing up failed: `{failed[0]}`: "
+        # removing the set removes the timer's marker too
+        discard(conn, temps, backup.path, confirm.unhook_command(backup))
+        raise NotInstalled(f"{name}: backing up failed: `{failed[0]}`: "
                           f"{failed[1].output.strip()[:300]}; nothing was installed")
     session.step("backup", "ok", node=conn.node.name, backup=backup.path,
                  files=[e.dest for e in backup.entries])
@@ -163,7 +206,8 @@ def _confirm(session: Session, node: Node, name: str, backup: BackupSet) -> bool
     restore may have raced with the install: the caller restores again, to be sure)."""
     probe = session.fresh_connection(node)
     try:
-        result = probe.run(confirm.cancel_command(backup))
+        result, _ = probe.batch([confirm.cancel_command(backup),
+                                 confirm.unhook_command(backup)])
     except RemoteError as exc:
         raise _LockedOut(exc.message.removeprefix(f"{node.name}: ")) from None
     finally:
@@ -276,16 +320,17 @@ def _undo(session: Session, name: str, node: Node, backup: BackupSet, staged: tu
     session.report.warn(f"{name}: {reason}; restoring the previous files")
     expected = {e.dest: e.sha256 for e in backup.entries}
     kinds = {e.kind for e in backup.entries if e.sha256 is not None}
+    temps = [s.temp for s in staged if s.temp]
     with shielded(session.report):
         try:
-            conn = session.connection(node)
-            temps = [s.temp for s in staged if s.temp]
-            conn.batch([*restore, *([C.remove(*temps)] if temps else [])])
-            problems = _check(conn, expected, pf="pf" in kinds, relayd="relayd" in kinds,
-                              before=before, require_running=False)
+            problems = _restore_retrying(
+                session, node, [*restore, *([C.remove(*temps)] if temps else [])],
+                lambda conn: _check(conn, expected, pf="pf" in kinds, relayd="relayd" in kinds,
+                                    before=before, require_running=False))
             if not problems:
-                conn.batch([confirm.cancel_command(backup), remove_command(backup)] if armed
-                           else [remove_command(backup)])
+                session.connection(node).batch(
+                    [confirm.cancel_command(backup), confirm.unhook_command(backup),
+                     remove_command(backup)] if armed else [remove_command(backup)])
         except RemoteError as exc:
             if not armed:
                 raise UndoFailedError(_leftover(name, backup, f"the restore failed: "
@@ -296,6 +341,26 @@ def _undo(session: Session, name: str, node: Node, backup: BackupSet, staged: tu
     if problems:
         raise UndoFailedError(_leftover(name, backup, "after the restore " + "; ".join(problems)))
     raise FailedError(f"{name}: {reason}; restored its previous files and verified them")
+
+
+def _restore_retrying(session: Session, node: Node, restore: list[C.Command],
+                      check) -> list[str]:
+    """Run the restore and `check(conn)`, redialling a node that dropped for the grace
+    period a failover's undo gets (carpctl.runtime.undo.UNDO_GRACE); raises the last
+    RemoteError once it is over. Running the restore twice is harmless: it copies the
+    same backed-up files again."""
+    give_up = time.monotonic() + UNDO_GRACE
+    while True:
+        try:
+            conn = session.connection(node)
+            conn.batch(restore)
+            problems = check(conn)
+            session.lost.discard((node.pair, node.name))
+            return problems
+        except RemoteError:
+            if time.monotonic() >= give_up:
+                raise
+            time.sleep(POLL / 2)
 
 
 def _await_timer(session: Session, name: str, node: Node, backup: BackupSet, deadline: float,

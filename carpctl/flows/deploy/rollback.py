@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from carpctl.core import backups
 from carpctl.errors import FailedError, RefusedError, UsageError
 from carpctl.facts.backups import BackupSet
-from carpctl.flows.deploy import stage
+from carpctl.flows.deploy import carp_check, stage
 from carpctl.flows.deploy.commit import commit, read_nodes
 from carpctl.flows.deploy.plan import rollout_order
 from carpctl.flows.deploy.rollout import NodeReport
@@ -35,17 +35,21 @@ class RollbackReport:
 
 def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str | None = None,
              confirm_timeout: float | None = None, break_lock: bool = False,
+             carp_window: float | None = None,
              confirm: Callable[[Pair, str, list[stage.Candidate]], bool] | None = None
              ) -> RollbackReport:
     """Restore run `to`'s backup set (default: the last deploy's) on `node` or both nodes.
 
     Raises FailedError/UndoFailedError like a deploy; RefusedError when not confirmed.
+    `carp_window` as in DeployOptions.
     """
     names = [pair.node(node).name] if node else [n.name for n in pair.nodes]
     run_id = session.run.id if session.run else backups.new_run_id()
     timeout = pair.deploy.confirm_timeout if confirm_timeout is None else confirm_timeout
     with session.lock(pair, f"rollback {pair.name}", break_stale=break_lock):
         states = read_nodes(session, pair, "roll back")
+        for each in pair.nodes:
+            stage.sweep(session, pair, each, run_id)
         target = choose_run(pair, {n: list(states[n].backups or ()) for n in names}, to)
         report = RollbackReport(pair.name, target, {n: NodeReport(n) for n in names})
         order = [n for n in rollout_order(pair, list(states.values()), strict=False) if n in names]
@@ -60,7 +64,8 @@ def rollback(session: Session, pair: Pair, *, node: str | None = None, to: str |
                 candidate = candidates.pop(name, None)
                 if candidate is None:
                     continue
-                _commit(session, pair, name, candidate, run_id, timeout, states, report)
+                _commit(session, pair, name, candidate, run_id, timeout, states, report,
+                        carp_check.expect(list(states.values()), carp_window))
         finally:
             for name, candidate in candidates.items():
                 stage.discard(session.connection(pair.node(name)),
@@ -114,12 +119,14 @@ def _stage(session: Session, pair: Pair, order: list[str], run: str, states, run
 
 
 def _commit(session: Session, pair: Pair, name: str, candidate: stage.Candidate, run_id: str,
-            timeout: float, states, report: RollbackReport) -> None:
+            timeout: float, states, report: RollbackReport,
+            carp: carp_check.Expected) -> None:
     node_report = report.nodes[name]
     node_report.state = "failed"
     try:
         done = commit(session, pair, pair.node(name), candidate, run_id=run_id,
-                      command="rollback", confirm_timeout=timeout, before=states[name])
+                      command="rollback", confirm_timeout=timeout, before=states[name],
+                      carp=carp)
     except FailedError:
         node_report.state = "restored"
         raise

@@ -11,8 +11,10 @@ The runbook, per pair (NAPALM's load / compare / commit / confirm):
    the confirm timer, install, apply, confirm over a new connection, verify);
    with --handoff, MASTER moves to the updated BACKUP before the old MASTER
    is updated, and comes back with --hand-back.
-A failure stops the rollout: the failing node is restored, the other one is
-untouched (or, after a handoff, consistently updated), and the report says so.
+A failure stops the rollout: the failing node is restored, and so is the other
+one if it was updated already, so that the pair ends on one configuration (exit 1),
+or the report says exactly what differs (exit 4). Under the lock, what dead runs
+left staged on the nodes is removed first (carpctl.flows.deploy.stage.sweep).
 Pairs run in parallel (`--parallel`); the nodes of one pair never do.
 """
 
@@ -27,8 +29,14 @@ from carpctl.core import backups
 from carpctl.core.carp import pair_master, vhid_table
 from carpctl.errors import CarpctlError, FailedError, RefusedError, UndoFailedError, UsageError
 from carpctl.facts.state import NodeState
-from carpctl.flows.deploy import stage
-from carpctl.flows.deploy.commit import commit, read_nodes
+from carpctl.flows.deploy import carp_check, stage
+from carpctl.flows.deploy.commit import (
+    Committed,
+    NotInstalled,
+    commit,
+    read_nodes,
+    restore_committed,
+)
 from carpctl.flows.deploy.plan import (
     NodePlan,
     plan_node,
@@ -52,6 +60,9 @@ class DeployOptions:
     hand_back: bool = False
     confirm_timeout: float | None = None     # default: the pair's deploy.confirm_timeout
     break_lock: bool = False
+    # seconds to watch CARP on both nodes after each node's apply; None: 3 x the pair's
+    # slowest advertisement interval (the least that sees a split); 0: no watch
+    carp_window: float | None = None
     # asked after validation and diffs, before the first change; False refuses (exit 3)
     confirm: Callable[[Pair, list[NodePlan]], bool] | None = None
 
@@ -91,6 +102,8 @@ def deploy(session: Session, pairs: list[Pair], options: DeployOptions, *, paral
         raise UsageError("--hand-back needs --handoff")
     if options.confirm_timeout is not None and options.confirm_timeout <= 0:
         raise UsageError("--confirm-timeout must be more than 0 seconds")
+    if options.carp_window is not None and options.carp_window < 0:
+        raise UsageError("the CARP window must be 0 seconds or more")
     run_id = session.run.id if session.run else backups.new_run_id()
     stop = threading.Event()
 
@@ -136,6 +149,8 @@ class _PairDeploy:
                         else options.confirm_timeout)
         self.states: dict[str, NodeState] = {}
         self.candidates: dict[str, stage.Candidate] = {}
+        self.committed: dict[str, Committed] = {}
+        self.carp: carp_check.Expected | None = None
 
     def note(self, text: str) -> None:
         self.session.report.note(f"{self.pair.name}: {text}")
@@ -181,6 +196,10 @@ class _PairDeploy:
     def read(self) -> None:
         self.states = read_nodes(self.session, self.pair, "deploy")
         self.report.master = pair_master(vhid_table(list(self.states.values())))
+        self.carp = carp_check.expect(list(self.states.values()), self.options.carp_window)
+        if not self.options.check:
+            for node in self.pair.nodes:
+                stage.sweep(self.session, self.pair, node, self.run_id)
 
     def record_plan(self, plans: dict[str, NodePlan]) -> None:
         for name, plan in plans.items():
@@ -235,7 +254,10 @@ class _PairDeploy:
         if handoff:
             self.hand_over(first, "handoff", f"{second} still has the previous files and "
                            f"is MASTER")
-        self.commit(second)
+        try:
+            self.commit(second)
+        except FailedError as exc:
+            self.restore_updated(first, exc)
         if handoff and self.options.hand_back:
             self.hand_over(second, "hand-back", "both nodes have the new files")
         self.report.summary = (f"{self.pair.name}: deployed "
@@ -250,15 +272,42 @@ class _PairDeploy:
         try:
             done = commit(self.session, self.pair, self.pair.node(name), candidate,
                           run_id=self.run_id, command="deploy", confirm_timeout=self.timeout,
-                          before=self.states[name])
+                          before=self.states[name], carp=self.carp)
+        except NotInstalled:
+            report.state = "untouched"
+            raise
         except FailedError:
             report.state = "restored"
             raise
+        self.committed[name] = done
         report.state, report.backup = "updated", done.backup
         if self.session.run is not None:
             backups_made = self.session.run.details.setdefault("backups", {})
             backups_made.setdefault(self.pair.name, {})[name] = done.backup
         self.note(f"{name}: updated and verified")
+
+    def restore_updated(self, name: str, failure: FailedError) -> None:
+        """The peer failed and holds its previous files: so must this node, already updated
+        and verified, or the pair would run two configurations. Always raises: exit 1 when
+        both nodes run their previous files, exit 4 with what differs otherwise."""
+        done = self.committed.pop(name, None)
+        if done is None:
+            raise failure
+        report = self.report.nodes[name]
+        try:
+            restore_committed(self.session, self.pair, self.pair.node(name), done,
+                              self.states[name], "its peer could not be updated")
+        except UndoFailedError as exc:
+            raise UndoFailedError(f"{failure.message}; but {name} keeps the new files: "
+                                  f"{exc.message}", hint=exc.hint) from None
+        except FailedError:
+            report.state, report.backup = "restored", None
+            backups_made = self.session.run.details.get("backups", {}) if self.session.run \
+                else {}
+            backups_made.get(self.pair.name, {}).pop(name, None)
+            raise FailedError(f"{failure.message}; {name}, updated before, was restored too: "
+                              f"both nodes run their previous files", hint=failure.hint) \
+                from None
 
     def hand_over(self, to: str, step: str, consequence: str) -> None:
         from carpctl.flows.failover import failover
@@ -274,6 +323,8 @@ class _PairDeploy:
                               f"{consequence}", hint=f"rerun `carpctl deploy {self.pair.name}` "
                               f"when the pair is healthy") from None
         self.report.master = report.target
+        self.carp = carp_check.Expected(dict.fromkeys(self.carp.masters, report.target),
+                                        self.carp.length)
         self.session.step(step, "ok", pair=self.pair.name, master=report.target,
                           seconds=round(report.handover_seconds, 3))
 

@@ -20,6 +20,9 @@ place beside the destination, then the same validation.
 from __future__ import annotations
 
 import os
+import posixpath
+import re
+import time
 from dataclasses import dataclass
 
 from carpctl.core.backups import beside
@@ -33,6 +36,11 @@ from carpctl.remote.batch import Result
 from carpctl.remote.connection import NodeConnection
 from carpctl.render.lines import origin
 from carpctl.runtime.session import Session
+
+STAGING = "/tmp/carpctl-"          # + TOKEN-RANDOM: a run's upload directory
+CHECK = "-check"                   # a --check run's token ends so: it holds no lock
+CHECK_ALIVE = 3600.0               # a --check younger than this may still be running
+_TOKEN = re.compile(r"carpctl-([0-9]{8}-[0-9]{6}-[0-9a-f]{4})((?:-check)?)")
 
 
 @dataclass(frozen=True)
@@ -71,12 +79,13 @@ def upload(session: Session, pair: Pair, node: Node, changes: tuple[FileChange, 
     Raises FailedError (nothing installed, copies removed) when a file is invalid.
     """
     conn = session.connection(node)
-    staging = f"/tmp/carpctl-{token}-{os.urandom(4).hex()}"
+    token = token if keep else token + CHECK
+    staging = f"{STAGING}{token}-{os.urandom(4).hex()}"
     temps = [beside(change.dest, token) for change in changes]
     specs = [change.rendered.spec for change in changes]
     reading = [read_live and change.live_hash is not None for change in changes]
-    conn.run(C.make_private_dir(staging), check=True)
     try:
+        conn.run(C.make_private_dir(staging), check=True)
         for index, change in enumerate(changes):
             conn.put(change.rendered.text.encode(), f"{staging}/{index}")
         places = [C.install_file(f"{staging}/{i}", temp, spec.mode, spec.owner, spec.group)
@@ -139,9 +148,38 @@ def from_backup(session: Session, pair: Pair, node: Node, backup: BackupSet,
     return Candidate(node.name, staged, {})
 
 
-def discard(conn: NodeConnection, temps: list[str], staging: str | None) -> None:
-    """Remove staged copies (best effort: the caller is already reporting a failure)."""
-    commands = [C.remove(*temps)] if temps else []
+def sweep(session: Session, pair: Pair, node: Node, run_id: str) -> list[str]:
+    """Remove what dead runs staged on `node` (under the pair's lock, so no other run that
+    stages for real is alive); a --check run takes no lock and is spared for an hour.
+    Returns the paths removed, and says so."""
+    conn = session.connection(node)
+    directories = sorted({posixpath.dirname(spec.dest) for spec in pair.files})
+    patterns = [C.leftover_patterns(d, ".*.carpctl-") for d in directories]
+    found = conn.run(C.list_existing(*patterns, f"{STAGING}*")).stdout.split()
+    dead = [path for path in found if _dead(path, run_id)]
+    if dead:
+        conn.run(C.remove_tree(*dead), check=True)
+        session.report.note(f"{pair.name}/{node.name}: removed what runs that are no longer "
+                            f"alive left behind: {', '.join(dead)}")
+        session.step("sweep", "ok", node=node.name, removed=dead)
+    return dead
+
+
+def _dead(path: str, run_id: str) -> bool:
+    match = _TOKEN.search(posixpath.basename(path))
+    if match is None or match.group(1) == run_id:
+        return False
+    if not match.group(2):
+        return True
+    started = time.mktime(time.strptime(match.group(1)[:15], "%Y%m%d-%H%M%S"))
+    return time.time() - started > CHECK_ALIVE
+
+
+def discard(conn: NodeConnection, temps: list[str], staging: str | None,
+            *first: C.Command) -> None:
+    """Remove staged copies, after `first` (best effort: the caller is already reporting a
+    failure)."""
+    commands = [*first, *([C.remove(*temps)] if temps else [])]
     if staging:
         commands.append(C.remove_tree(staging))
     try:
