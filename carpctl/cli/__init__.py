@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="`peer`: the node that is not MASTER now; or a node's name")
     p.add_argument("--method", choices=("advskew", "carpdemote"),
                    help="default: the pair's failover.method (advskew)")
-    p.add_argument("--timeout", type=float, metavar="S", help="seconds to wait for the take-over")
+    p.add_argument("--timeout", type=_positive(float), metavar="S",
+                   help="seconds to wait for the take-over")
     p.add_argument("--keep-demoted", action="store_true",
                    help="leave the old MASTER demoted (do not restore its advskew/demote counter)")
     p.add_argument("--force", action="store_true", help="go on despite a split or double MASTER")
@@ -120,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hand MASTER to the updated BACKUP before updating the MASTER")
     p.add_argument("--hand-back", action="store_true",
                    help="with --handoff: give MASTER back to the original node at the end")
-    p.add_argument("--confirm-timeout", type=float, metavar="S",
+    p.add_argument("--confirm-timeout", type=_positive(float), metavar="S",
                    help="seconds before a node restores its old pf rules unless confirmed")
-    p.add_argument("--parallel", type=int, default=1, metavar="N", help="pairs deployed at once")
+    p.add_argument("--parallel", type=_positive(int), default=1, metavar="N",
+                   help="pairs deployed at once")
     p.add_argument("--fail-fast", action="store_true", help="stop other pairs after a failure")
     _lock_options(p)
 
@@ -162,12 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("history", "what carpctl did, when, by whom, with what result")
     p.add_argument("run", nargs="?", metavar="RUN", help="show one run in detail")
-    p.add_argument("--limit", type=int, default=30, help="how many runs to list (default 30)")
+    p.add_argument("--limit", type=_positive(int), default=30,
+                   help="how many runs to list (default 30)")
 
     p = command("lab", "the emulated OpenBSD lab on 127.0.0.1")
     lab = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = lab.add_parser("up", parents=[common], help="start a lab and write its inventory")
-    up.add_argument("--pairs", type=int, default=1, help="how many pairs (default 1)")
+    up.add_argument("--pairs", type=_positive(int), default=1, help="how many pairs (default 1)")
     up.add_argument("--detach", action="store_true", help="run in the background")
     up.add_argument("--advskew", metavar="A,B", help="the two nodes' advskew (default 0,100)")
     up.add_argument("--preempt", metavar="on|off,on|off",

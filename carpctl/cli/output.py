@@ -16,10 +16,11 @@ from typing import Any
 class Output:
     """The one place that writes to the user's terminal."""
 
-    def __init__(self, *, json_mode: bool = False, stream=None, err=None):
+    def __init__(self, *, json_mode: bool = False, stream=None, err=None, stdin=None):
         self.json_mode = json_mode
         self.stream = stream or sys.stdout
         self.err_stream = err or sys.stderr
+        self.stdin = stdin or sys.stdin
         self._console = None
         self._err_console = None
 
@@ -27,6 +28,21 @@ class Output:
     def interactive(self) -> bool:
         isatty = getattr(self.stream, "isatty", None)
         return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+    @property
+    def can_ask(self) -> bool:
+        """A question needs a person typing: standard input is a terminal. stdout may be a
+        pipe (`carpctl failover ... | tee log` is still asked)."""
+        isatty = getattr(self.stdin, "isatty", None)
+        return bool(isatty and isatty())
+
+    def ask(self, question: str) -> bool:
+        """Ask on stderr (stdout stays the report); `y` or `yes` is yes, EOF (Ctrl-D) is no."""
+        print(f"{question} [y/N] ", end="", file=self.err_stream, flush=True)
+        answer = self.stdin.readline()
+        if not answer:
+            print(file=self.err_stream, flush=True)
+        return answer.strip().lower() in ("y", "yes")
 
     def _rich(self, stderr: bool = False):
         from rich.console import Console
