@@ -109,18 +109,20 @@ class Session:
 
     # -- the pair lock -----------------------------------------------------------------------
     @contextmanager
-    def lock(self, pair: Pair, what: str, *, break_stale: bool = False) -> Iterator[None]:
+    def lock(self, pair: Pair, what: str, *, break_stale: bool = False,
+             resuming: frozenset[str] = frozenset()) -> Iterator[None]:
         """Hold the pair's lock on both nodes for the block (carpctl.runtime.lock).
 
         Re-entrant: a flow run by another flow that holds the lock (a playbook's failover,
-        a deploy's hand-off) goes on under it instead of taking it again.
+        a deploy's hand-off) goes on under it instead of taking it again. `resuming`: the
+        runs a `run --resume` continues, whose lock it takes over once their process is gone.
         """
         if pair.name in self._locked:
             yield
             return
         from carpctl.runtime.lock import PairLock
 
-        with PairLock(self, pair, what, break_stale=break_stale):
+        with PairLock(self, pair, what, break_stale=break_stale, resuming=resuming):
             self._locked.add(pair.name)
             try:
                 yield
