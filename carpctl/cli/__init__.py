@@ -21,7 +21,8 @@ from carpctl.errors import EXIT_FAILED, CarpctlError, outcome
 EPILOG = """exit codes: 0 done; 1 failed (and undone); 2 bad usage or inventory;
 3 refused by a preflight check, nothing changed; 4 failed and could not be fully
 undone (a person must look). `status` exits 1 when any pair is not healthy.
-docs: docs/ in the source tree; `carpctl demo` shows everything on an emulated pair."""
+docs: `carpctl docs` lists the user guide's pages, `carpctl docs TOPIC` prints one;
+`carpctl demo` shows everything on an emulated pair."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -147,9 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pairs", nargs="*", metavar="PAIR")
     p.add_argument("--check", action="store_true", help="print the plan, change nothing")
     p.add_argument("--resume", metavar="RUN", help="resume a failed or interrupted run")
+    p.add_argument("--list", action="store_true", help="list the playbooks shipped with carpctl")
     _lock_options(p)
 
     command("demo", "start a lab pair and show carpctl on it, step by step")
+
+    p = command("docs", "print a page of the user guide (without TOPIC: the list of pages)")
+    p.add_argument("topic", nargs="?", metavar="TOPIC", help="e.g. failover, playbooks, guide")
 
     p = command("inventory", "check, list or show the inventory")
     inv = p.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -52,10 +52,27 @@ def _resumed(session, run_id: str) -> Resumed:
                    details.get("masters", {}), done)
 
 
+def list_playbooks(out: Output) -> int:
+    """The shipped playbooks, by the name `carpctl run NAME PAIR` takes."""
+    from carpctl.core.playbook import load_playbook, shipped_playbooks
+
+    books = [load_playbook(path) for path in shipped_playbooks().values()]
+    if out.json_mode:
+        out.json([{"name": b.name, "path": str(b.path), "description": b.description}
+                  for b in books])
+        return EXIT_OK
+    out.table(["playbook", "what it does", "file"],
+              [[p.stem, b.description, str(p)]
+               for p, b in zip(shipped_playbooks().values(), books)])
+    return EXIT_OK
+
+
 def run(args: Namespace, out: Output) -> int:
     from carpctl.core.playbook import load_playbook
     from carpctl.flows.playbook import run_playbook
 
+    if args.list:
+        return list_playbooks(out)
     if not args.playbook and not args.resume:
         raise UsageError("name a playbook (e.g. playbooks/syspatch.yml) or --resume RUN")
     command = f"run {args.playbook or ''} {' '.join(args.pairs)}".strip()
