@@ -11,7 +11,10 @@ stands for lines left out.
 
 An example that cannot run here (it needs a terminal, another inventory, a long
 run or a fault set up outside carpctl) is marked in the page by an HTML comment
-before its fence, `<!-- docs-test: skip REASON -->`, which skips that fence.
+between the previous fence and its own, `<!-- docs-test: skip REASON -->`, which
+skips that fence. A page of independent examples puts the lab in the state an
+example shows with `<!-- docs-test: run COMMAND -->` there (run before the fence,
+unshown; it must exit 0).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s+(.+?)\s*-->")
+SETUP = re.compile(r"<!--\s*docs-test:\s*run\s+(.+?)\s*-->")
 EXIT = re.compile(r"^\[exit (\d)\]$")
 
 
@@ -38,6 +42,7 @@ class Example:
     command: str
     shown: list[str]                # output lines the page shows ('...' kept)
     exit_code: int
+    setup: tuple[str, ...] = ()     # commands run before it, unshown
 
 
 def examples(page: Path) -> list[Example]:
@@ -45,20 +50,29 @@ def examples(page: Path) -> list[Example]:
     found: list[Example] = []
     lines = page.read_text().splitlines()
     fence, skipped, current = False, False, None
+    between: list[str] = []            # the prose since the last fence closed
+    setup: tuple[str, ...] = ()
     for number, text in enumerate(lines, 1):
         if text.startswith("```"):
             if not fence:
-                before = next((t for t in reversed(lines[:number - 1]) if t.strip()), "")
-                skipped = bool(SKIP.search(before))
+                prose = "\n".join(between)
+                skipped = bool(SKIP.search(prose))
+                setup = tuple(SETUP.findall(prose))
+            between = []
             fence = not fence
             current = None
             continue
-        if not fence or skipped:
+        if not fence:
+            between.append(text)
+            continue
+        if skipped:
             continue
         if text.startswith("$ "):
             current = None
             if text.startswith("$ carpctl"):
-                current = Example(page.name, number, text[2:].split("  #")[0].strip(), [], 0)
+                current = Example(page.name, number, text[2:].split("  #")[0].strip(), [], 0,
+                                  setup)
+                setup = ()
                 found.append(current)
             elif text.strip() == "$ echo $?" and found:
                 current = found[-1]
@@ -117,6 +131,10 @@ def test_every_example_of_the_page_exits_and_prints_as_shown(page, tmp_path):
         assert shell("carpctl lab up --detach").returncode == 0
     try:
         for example in runnable:
+            for command in example.setup:
+                prepared = shell(command)
+                assert prepared.returncode == 0, f"docs/{example.page}: setup `{command}`:\n" \
+                                                 f"{prepared.stdout}"
             done = shell(example.command)
             where = f"docs/{example.page}:{example.line}: `{example.command}`"
             assert done.returncode == example.exit_code, \
