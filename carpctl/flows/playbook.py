@@ -116,8 +116,8 @@ def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: boo
                 session.step(task.key(pair.name), "skipped", node=task.node,
                              step=task.describe())
                 continue
-            _report(on_task, task, len(tasks), "start")
-            try:
+            try:   # an interrupt as the task starts is checked like one inside it
+                _report(on_task, task, len(tasks), "start")
                 note = execute(session, playbook, pair, master, task)
             except BaseException as exc:
                 session.step(task.key(pair.name), "failed", node=task.node,
