@@ -155,11 +155,14 @@ def _line_counts(session: Session, pair: Pair, plan) -> list[str]:
     changed = plan.changed
     present = [c for c in changed if c.live_hash is not None]
     read = session.connection(pair.node(plan.node)).batch([C.read_file(c.dest) for c in present])
-    live = {c.dest: r.stdout for c, r in zip(present, read)}
+    live = {c.dest: r.stdout if r.ok else None for c, r in zip(present, read)}
     counts = []
     for change in changed:
         if change.dest not in live:
             counts.append(f"{change.dest} new, {len(change.rendered.text.splitlines())} lines")
+            continue
+        if live[change.dest] is None:      # unreadable now: the diff is not known, the change is
+            counts.append(f"{change.dest} changed")
             continue
         diff = list(difflib.unified_diff(live[change.dest].splitlines(),
                                          change.rendered.text.splitlines(), n=0, lineterm=""))
