@@ -139,11 +139,37 @@ def _deploy_asker(session: Session, handoff: bool) -> Callable[[Pair, list], boo
     how = ", handing MASTER over to the updated BACKUP" if handoff else ""
 
     def ask(pair: Pair, plans: list) -> bool:
-        changes = "; ".join(f"{p.node}: {', '.join(c.dest for c in p.changed)}"
+        changes = "; ".join(f"{p.node}: " + ", ".join(_line_counts(session, pair, p))
                             for p in plans if p.changed)
         with lock:
             return session.confirm(f"Install and apply on {pair.name} ({changes}){how}?")
     return ask
+
+
+def _line_counts(session: Session, pair: Pair, plan) -> list[str]:
+    """`/etc/pf.conf +3 -1` per changed file of a node, so that a person answering the
+    deploy question knows its size without `--diff` (one round trip for the live files)."""
+    import difflib
+
+    from carpctl.remote import commands as C
+
+    changed = plan.changed
+    present = [c for c in changed if c.live_hash is not None]
+    read = session.connection(pair.node(plan.node)).batch([C.read_file(c.dest) for c in present])
+    live = {c.dest: r.stdout if r.ok else None for c, r in zip(present, read)}
+    counts = []
+    for change in changed:
+        if change.dest not in live:
+            counts.append(f"{change.dest} new, {len(change.rendered.text.splitlines())} lines")
+            continue
+        if live[change.dest] is None:      # unreadable now: the diff is not known, the change is
+            counts.append(f"{change.dest} changed")
+            continue
+        diff = list(difflib.unified_diff(live[change.dest].splitlines(),
+                                         change.rendered.text.splitlines(), n=0, lineterm=""))
+        marks = [line[0] for line in diff[2:] if not line.startswith("@@")]
+        counts.append(f"{change.dest} +{marks.count('+')} -{marks.count('-')}")
+    return counts
 
 
 def rollback(session: Session, pair: str | Pair | None = None, *, node: str | None = None,

@@ -67,11 +67,14 @@ def test_a_healthy_pair_exits_0_with_every_fact_of_each_node(capsys, healthy):
 def test_the_table_shows_each_node_and_the_pairs_verdict(capsys, healthy):
     assert main(["status", "-i", str(healthy)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["pair", "node", "reachable", "carp", "demote", "preempt",
+    assert lines[0] == "pair1"
+    assert lines[1].split() == ["node", "carp", "vhid", "state", "skew", "demote", "preempt",
                                 "pfsync", "pf", "relayd", "maint"]
-    assert lines[1].startswith("pair1  fw1   yes        carp0 MASTER vhid 1 base 1 skew 0, ")
-    assert "running 2/2 up" in lines[2]
-    assert lines[3] == "pair1: healthy, MASTER fw1"
+    assert lines[2].split() == ["fw1", "carp0", "1", "MASTER", "0", "0", "1", "em2", "on",
+                                lines[2].split()[8 + 1], "2/2", "up"]
+    assert lines[3].split() == ["carp1", "2", "MASTER", "0"]
+    assert "2/2 up" in lines[4] and lines[5].split() == ["carp1", "2", "BACKUP", "100"]
+    assert lines[6] == "pair1: healthy, MASTER fw1"
 
 
 def test_status_costs_one_exec_per_node_after_connecting(capsys, lab, healthy):

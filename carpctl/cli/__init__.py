@@ -21,7 +21,8 @@ from carpctl.errors import EXIT_FAILED, CarpctlError, outcome
 EPILOG = """exit codes: 0 done; 1 failed (and undone); 2 bad usage or inventory;
 3 refused by a preflight check, nothing changed; 4 failed and could not be fully
 undone (a person must look). `status` exits 1 when any pair is not healthy.
-docs: docs/ in the source tree; `carpctl demo` shows everything on an emulated pair."""
+docs: `carpctl docs` lists the user guide's pages, `carpctl docs TOPIC` prints one;
+`carpctl demo` shows everything on an emulated pair."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -104,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="`peer`: the node that is not MASTER now; or a node's name")
     p.add_argument("--method", choices=("advskew", "carpdemote"),
                    help="default: the pair's failover.method (advskew)")
-    p.add_argument("--timeout", type=float, metavar="S", help="seconds to wait for the take-over")
+    p.add_argument("--timeout", type=_positive(float), metavar="S",
+                   help="seconds to wait for the take-over")
     p.add_argument("--keep-demoted", action="store_true",
                    help="leave the old MASTER demoted (do not restore its advskew/demote counter)")
     p.add_argument("--force", action="store_true", help="go on despite a split or double MASTER")
@@ -120,9 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hand MASTER to the updated BACKUP before updating the MASTER")
     p.add_argument("--hand-back", action="store_true",
                    help="with --handoff: give MASTER back to the original node at the end")
-    p.add_argument("--confirm-timeout", type=float, metavar="S",
+    p.add_argument("--confirm-timeout", type=_positive(float), metavar="S",
                    help="seconds before a node restores its old pf rules unless confirmed")
-    p.add_argument("--parallel", type=int, default=1, metavar="N", help="pairs deployed at once")
+    p.add_argument("--parallel", type=_positive(int), default=1, metavar="N",
+                   help="pairs deployed at once")
     p.add_argument("--fail-fast", action="store_true", help="stop other pairs after a failure")
     _lock_options(p)
 
@@ -151,9 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pairs", nargs="*", metavar="PAIR")
     p.add_argument("--check", action="store_true", help="print the plan, change nothing")
     p.add_argument("--resume", metavar="RUN", help="resume a failed or interrupted run")
+    p.add_argument("--list", action="store_true", help="list the playbooks shipped with carpctl")
     _lock_options(p)
 
     command("demo", "start a lab pair and show carpctl on it, step by step")
+
+    p = command("docs", "print a page of the user guide (without TOPIC: the list of pages)")
+    p.add_argument("topic", nargs="?", metavar="TOPIC", help="e.g. failover, playbooks, guide")
 
     p = command("inventory", "check, list or show the inventory")
     inv = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -168,12 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("history", "what carpctl did, when, by whom, with what result")
     p.add_argument("run", nargs="?", metavar="RUN", help="show one run in detail")
-    p.add_argument("--limit", type=int, default=30, help="how many runs to list (default 30)")
+    p.add_argument("--limit", type=_positive(int), default=30,
+                   help="how many runs to list (default 30)")
 
     p = command("lab", "the emulated OpenBSD lab on 127.0.0.1")
     lab = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     up = lab.add_parser("up", parents=[common], help="start a lab and write its inventory")
-    up.add_argument("--pairs", type=int, default=1, help="how many pairs (default 1)")
+    up.add_argument("--pairs", type=_positive(int), default=1, help="how many pairs (default 1)")
     up.add_argument("--detach", action="store_true", help="run in the background")
     up.add_argument("--advskew", metavar="A,B", help="the two nodes' advskew (default 0,100)")
     up.add_argument("--preempt", metavar="on|off,on|off",

@@ -68,7 +68,8 @@ def run(args: Namespace, out: Output) -> int:
                     if code != expected:
                         raise FailedError(f"demo step {number} exited {code}, not {expected}")
     out.line()
-    out.line(f"Demo done in {time.monotonic() - started:.0f}s. Your own lab: `carpctl lab up` "
-             f"then `carpctl -i lab/inventory.yml status`; docs/ has the user guide.",
+    out.line(f"Demo done in {time.monotonic() - started:.0f}s. Your own lab: `carpctl lab up "
+             f"--detach` then `carpctl -i lab/inventory.yml status`; `carpctl docs` has the "
+             f"user guide.",
              style="green")
     return EXIT_OK

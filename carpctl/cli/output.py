@@ -16,10 +16,13 @@ from typing import Any
 class Output:
     """The one place that writes to the user's terminal."""
 
-    def __init__(self, *, json_mode: bool = False, stream=None, err=None):
+    def __init__(self, *, json_mode: bool = False, stream=None, err=None, stdin=None,
+                 width: int | None = None):
         self.json_mode = json_mode
         self.stream = stream or sys.stdout
         self.err_stream = err or sys.stderr
+        self.stdin = stdin or sys.stdin
+        self.width = width          # None: the terminal's
         self._console: Any = None       # rich Consoles, made on first use
         self._err_console: Any = None
 
@@ -27,6 +30,21 @@ class Output:
     def interactive(self) -> bool:
         isatty = getattr(self.stream, "isatty", None)
         return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+    @property
+    def can_ask(self) -> bool:
+        """A question needs a person typing: standard input is a terminal. stdout may be a
+        pipe (`carpctl failover ... | tee log` is still asked)."""
+        isatty = getattr(self.stdin, "isatty", None)
+        return bool(isatty and isatty())
+
+    def ask(self, question: str) -> bool:
+        """Ask on stderr (stdout stays the report); `y` or `yes` is yes, EOF (Ctrl-D) is no."""
+        print(f"{question} [y/N] ", end="", file=self.err_stream, flush=True)
+        answer = self.stdin.readline()
+        if not answer:
+            print(file=self.err_stream, flush=True)
+        return answer.strip().lower() in ("y", "yes")
 
     def _rich(self, stderr: bool = False):
         from rich.console import Console
@@ -37,7 +55,8 @@ class Output:
                                             soft_wrap=True)
             return self._err_console
         if self._console is None:
-            self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
+            self._console = Console(file=self.stream, highlight=False, soft_wrap=True,
+                                    width=self.width)
         return self._console
 
     # -- lines --------------------------------------------------------------------------
@@ -70,17 +89,25 @@ class Output:
         print(json.dumps(payload, indent=2, default=str), file=self.stream, flush=True)
 
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[Any]],
-              title: str | None = None, styles: Sequence[str | None] | None = None) -> None:
-        """A table: rich with borders on a terminal, aligned plain columns when piped."""
+              title: str | None = None, styles: Sequence[str | None] | None = None,
+              compact: bool = False) -> None:
+        """A table: rich with borders on a terminal, aligned plain columns when piped.
+
+        `compact`: a rule under the header and no other lines, cells never broken, for a
+        table that must stay readable on an 80-column terminal."""
         if self.json_mode:
             return
         rows = [[("" if cell is None else str(cell)) for cell in row] for row in rows]
         if self.interactive:
+            from rich import box
             from rich.table import Table
 
-            table = Table(title=title, title_justify="left", header_style="bold")
+            table = Table(title=title, title_justify="left", header_style="bold",
+                          **({"box": box.SIMPLE_HEAD, "show_edge": False, "padding": (0, 1, 0, 0)}
+                             if compact else {}))
             for column in columns:
-                table.add_column(column, overflow="fold")
+                table.add_column(column, overflow="ellipsis" if compact else "fold",
+                                 no_wrap=compact)
             for i, row in enumerate(rows):
                 table.add_row(*row, style=(styles[i] if styles else None))
             self._rich().print(table)

@@ -2,33 +2,77 @@
 
 from __future__ import annotations
 
+import time
 from argparse import Namespace
+from dataclasses import dataclass
 from pathlib import Path
 
 from carpctl.cli.output import Output
 from carpctl.cli.session import confirmed, open_session
-from carpctl.errors import EXIT_OK, UsageError
+from carpctl.errors import EXIT_OK, RefusedError, UsageError
 
 
-def _resumed(session, run_id: str) -> tuple[str, list[str], dict[str, str], dict[str, set[int]]]:
-    """Playbook, pairs, masters and finished task indexes of an earlier run."""
+@dataclass(frozen=True)
+class Resumed:
+    """What `run --resume RUN` continues: the window RUN belongs to (its first run and every
+    resume of it), so that a resume of a resume neither repeats nor skips a step."""
+
+    window: str                    # the first run of the window
+    runs: frozenset[str]           # every run of the window so far
+    playbook: str
+    pairs: list[str]
+    masters: dict[str, str]
+    done: dict[str, set[int]]      # pair -> indexes of the tasks finished in any of the runs
+
+
+def _resumed(session, run_id: str) -> Resumed:
     earlier = session.history.run(run_id)
     if earlier is None or "playbook" not in earlier.details:
         raise UsageError(f"no playbook run {run_id!r} in the history (see `carpctl history`)")
+    if earlier.details.get("check"):
+        raise RefusedError(f"run {earlier.id} was a plan only (--check): nothing to resume",
+                           hint="run the playbook itself")
+    window = earlier.details.get("window", earlier.id)
+    runs = [r for r in session.history.runs(10_000, command="run ")
+            if (r.id == window or r.details.get("window") == window) and not r.details.get("check")]
+    last = max(runs, key=lambda r: r.started)
+    if last.exit_code == EXIT_OK:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.finished))
+        by = "" if last.id == earlier.id else f" (by its resume {last.id})"
+        raise RefusedError(f"run {earlier.id} finished at {when}{by}: nothing to resume")
     done: dict[str, set[int]] = {}
-    for step in session.history.steps(earlier.id):
-        name = step["name"]
-        if name.startswith("task ") and step["status"] in ("ok", "skipped"):
-            pair, _, index = name[len("task "):].rpartition("#")
-            done.setdefault(pair, set()).add(int(index))
+    for summary in runs:
+        for step in session.history.steps(summary.id):
+            name = step["name"]
+            if name.startswith("task ") and step["status"] in ("ok", "skipped"):
+                pair, _, index = name[len("task "):].rpartition("#")
+                done.setdefault(pair, set()).add(int(index))
     details = earlier.details
-    return details["playbook"], details["pairs"], details.get("masters", {}), done
+    return Resumed(window, frozenset(r.id for r in runs), details["playbook"], details["pairs"],
+                   details.get("masters", {}), done)
+
+
+def list_playbooks(out: Output) -> int:
+    """The shipped playbooks, by the name `carpctl run NAME PAIR` takes."""
+    from carpctl.core.playbook import load_playbook, shipped_playbooks
+
+    books = [load_playbook(path) for path in shipped_playbooks().values()]
+    if out.json_mode:
+        out.json([{"name": b.name, "path": str(b.path), "description": b.description}
+                  for b in books])
+        return EXIT_OK
+    out.table(["playbook", "what it does", "file"],
+              [[p.stem, b.description, str(p)]
+               for p, b in zip(shipped_playbooks().values(), books)])
+    return EXIT_OK
 
 
 def run(args: Namespace, out: Output) -> int:
     from carpctl.core.playbook import load_playbook
     from carpctl.flows.playbook import run_playbook
 
+    if args.list:
+        return list_playbooks(out)
     if not args.playbook and not args.resume:
         raise UsageError("name a playbook (e.g. playbooks/syspatch.yml) or --resume RUN")
     command = f"run {args.playbook or ''} {' '.join(args.pairs)}".strip()
@@ -36,12 +80,13 @@ def run(args: Namespace, out: Output) -> int:
         command += f" --resume {args.resume}"
     session = open_session(args, out, command, args.pairs)
     with session:
-        masters: dict[str, str] = {}
-        done: dict[str, set[int]] = {}
-        path, names = args.playbook, args.pairs
-        if args.resume:
-            path, names, masters, done = _resumed(session, args.resume)
-            session.run.details["resumed_from"] = args.resume
+        resumed = _resumed(session, args.resume) if args.resume else None
+        path, names = (resumed.playbook, resumed.pairs) if resumed else (args.playbook,
+                                                                          args.pairs)
+        if resumed:
+            session.run.details.update(resumed_from=args.resume, window=resumed.window)
+        if args.check:
+            session.run.details["check"] = True
         playbook = load_playbook(path)
         pairs = session.inventory.select(names)
         if not args.check:
@@ -58,8 +103,10 @@ def run(args: Namespace, out: Output) -> int:
         results = []
         for pair in pairs:
             result = run_playbook(session, playbook, pair, check=args.check,
-                                  resume_done=done.get(pair.name),
-                                  master=masters.get(pair.name), break_lock=args.break_lock,
+                                  resume_done=resumed and resumed.done.get(pair.name),
+                                  master=resumed and resumed.masters.get(pair.name),
+                                  break_lock=args.break_lock,
+                                  resuming=resumed.runs if resumed else frozenset(),
                                   on_task=progress)
             results.append(result)
         summary = "; ".join(f"{r.pair}: {len(r.done)}/{len(r.tasks)} steps" for r in results)

@@ -44,18 +44,16 @@ READ_ONLY = ("status", "check", "inventory", "history")   # commands that change
 
 
 def terminal_question(out: Output):
-    """Ask on the terminal (a `y` or `yes` is yes); without one, every answer is no."""
+    """Ask the person at the terminal; without one (stdin not a terminal) every answer is no."""
     def ask(question: str) -> bool:
-        if not out.interactive:
-            return False
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+        return out.can_ask and out.ask(question)
     return ask
 
 
 def can_confirm(args: Namespace, out: Output, what: str) -> None:
     """Disruptive steps are confirmed on a terminal or with --yes; a script without
     --yes is refused before anything changes."""
-    if not (args.yes or out.interactive):
+    if not (args.yes or out.can_ask):
         raise RefusedError(f"no terminal to confirm the {what} on; nothing changed",
                            hint="pass --yes to run it from a script")
 

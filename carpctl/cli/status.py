@@ -27,7 +27,7 @@ def run(args: Namespace, out: Output) -> int:
 
 def report(session, pairs, parallel: int, out: Output) -> tuple[int, str]:
     """Read, judge and print once; the exit code and a one-line summary for the journal."""
-    from carpctl.cli.views import STATUS_COLUMNS, node_row, status_json
+    from carpctl.cli.views import STATUS_COLUMNS, node_rows, status_json
     from carpctl.flows.status import status
 
     results = status(session, pairs, parallel=parallel)
@@ -35,8 +35,9 @@ def report(session, pairs, parallel: int, out: Output) -> tuple[int, str]:
     if out.json_mode:
         out.json(status_json(results))
     else:
-        out.table(STATUS_COLUMNS, [node_row(r.pair, s) for r in results for s in r.nodes])
-        for r in results:
+        for r in results:   # a table per pair, its verdict under it
+            out.table(STATUS_COLUMNS, [row for s in r.nodes for row in node_rows(s)],
+                      title=r.pair, compact=True)
             master = f", MASTER {r.verdict.master}" if r.verdict.master else ""
             out.line(f"{r.pair}: {r.verdict.verdict}{master}",
                      style="green" if r.verdict.healthy else "bold red")

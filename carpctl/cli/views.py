@@ -7,11 +7,6 @@ from typing import Any
 from carpctl.facts.state import NodeState
 
 
-def carp_cell(state: NodeState) -> str:
-    return ", ".join(f"{c.name} {c.state} vhid {c.vhid} base {c.advbase} skew {c.advskew}"
-                     for c in state.carp if c.vhid is not None) or "-"
-
-
 def relayd_cell(state: NodeState) -> str:
     relayd = state.relayd
     if relayd is None:
@@ -20,13 +15,13 @@ def relayd_cell(state: NodeState) -> str:
         return "stopped" if state.relayd_enabled else "off"
     hosts = relayd.hosts()
     up = sum(1 for h in hosts if h.status == "up")
-    return f"running {up}/{len(hosts)} up"
+    return f"{up}/{len(hosts)} up"
 
 
 def pf_cell(state: NodeState) -> str:
     if state.pf is None:
         return "?"
-    return f"{'enabled' if state.pf.enabled else 'DISABLED'} {state.pf.states} states"
+    return f"on {state.pf.states}" if state.pf.enabled else "OFF"
 
 
 def pfsync_cell(state: NodeState) -> str:
@@ -35,23 +30,34 @@ def pfsync_cell(state: NodeState) -> str:
         return "?"
     if not sync.present:
         return "none"
-    return f"{'up' if sync.up else 'down'} {sync.syncdev or '-'}"
+    return (sync.syncdev or "-") if sync.up else f"DOWN {sync.syncdev or '-'}"
 
 
 def _flag(value: bool | None) -> str:
     return {True: "1", False: "0", None: "?"}[value]
 
 
-def node_row(pair: str, state: NodeState) -> list[str]:
+def _skew(advbase: int | None, advskew: int | None) -> str:
+    """advskew; advbase too when it is not the usual 1 (it decides who preempts whom)."""
+    skew = "?" if advskew is None else str(advskew)
+    return skew if advbase in (1, None) else f"{skew} base {advbase}"
+
+
+def node_rows(state: NodeState) -> list[list[str]]:
+    """One row per carp interface, so that the table fits 80 columns; the node's own cells
+    (demote, pf, relayd...) on its first row only."""
     if not state.reachable:
-        return [pair, state.node, f"NO ({state.reason})", "-", "-", "-", "-", "-", "-", "-"]
-    return [pair, state.node, "yes", carp_cell(state),
-            "?" if state.demote is None else str(state.demote), _flag(state.preempt),
+        return [[state.node, "-", "-", "NO SSH", "-", "-", "-", "-", "-", "-", ""]]
+    node = ["?" if state.demote is None else str(state.demote), _flag(state.preempt),
             pfsync_cell(state), pf_cell(state), relayd_cell(state),
             "yes" if state.maintenance else ("parked" if state.parked else "")]
+    carp = [[c.name, str(c.vhid), c.state, _skew(c.advbase, c.advskew)]
+            for c in state.carp if c.vhid is not None] or [["-", "-", "-", "-"]]
+    return [[state.node if i == 0 else "", *cells, *(node if i == 0 else [""] * len(node))]
+            for i, cells in enumerate(carp)]
 
 
-STATUS_COLUMNS = ["pair", "node", "reachable", "carp", "demote", "preempt", "pfsync", "pf",
+STATUS_COLUMNS = ["node", "carp", "vhid", "state", "skew", "demote", "preempt", "pfsync", "pf",
                   "relayd", "maint"]
 
 

@@ -158,16 +158,32 @@ def _parse_step(raw: Any, where: str, serial: bool, section: str) -> Step:
     return Step(kind, args, where, node)
 
 
+def shipped_playbooks() -> dict[str, Path]:
+    """The playbooks installed with carpctl, by name (`carpctl run syspatch PAIR`)."""
+    from importlib import resources
+
+    folder = Path(str(resources.files("carpctl") / "examples" / "playbooks"))
+    return {p.stem: p for p in sorted(folder.glob("*.yml"))}
+
+
+def find_playbook(text: str | Path) -> Path:
+    """A path as given, else under ./playbooks/, else a shipped playbook's name: a pip
+    install has no checkout, so `syspatch` must not need one."""
+    path = Path(text)
+    for candidate in (path, Path("playbooks") / path, Path("playbooks") / f"{path}.yml"):
+        if candidate.is_file():
+            return candidate
+    shipped = shipped_playbooks()
+    if str(text) in shipped:
+        return shipped[str(text)]
+    raise PlaybookError(f"playbook {text} does not exist (no such file, and not one of the "
+                        f"shipped playbooks: {', '.join(shipped)}; see `carpctl run --list`)")
+
+
 def load_playbook(path: str | Path) -> Playbook:
     import yaml
 
-    path = Path(path)
-    if not path.is_file():
-        candidate = Path("playbooks") / path
-        if candidate.is_file():
-            path = candidate
-        else:
-            raise PlaybookError(f"playbook {path} does not exist")
+    path = find_playbook(path)
     try:
         doc = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

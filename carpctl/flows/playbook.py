@@ -91,11 +91,14 @@ class PairRun:
 
 def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: bool = False,
                  resume_done: set[int] | None = None, master: str | None = None,
-                 break_lock: bool = False,
+                 break_lock: bool = False, resuming: frozenset[str] = frozenset(),
                  on_task: Callable[[Task, int, str], None] | None = None) -> PairRun:
-    """Run (or with `check` only plan) the playbook on one pair."""
+    """Run (or with `check` only plan) the playbook on one pair.
+
+    `resuming`: the earlier runs of the window this run continues; a lock one of them left
+    when its process died is taken over (no --break-lock needed for the printed resume)."""
     with nullcontext() if check else session.lock(pair, f"run {playbook.path} {pair.name}",
-                                                  break_stale=break_lock):
+                                                  break_stale=break_lock, resuming=resuming):
         if master is None:
             states = read_pair(session, pair)
             master = pair_master(vhid_table(list(states.values())))
@@ -113,8 +116,8 @@ def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: boo
                 session.step(task.key(pair.name), "skipped", node=task.node,
                              step=task.describe())
                 continue
-            _report(on_task, task, len(tasks), "start")
-            try:
+            try:   # an interrupt as the task starts is checked like one inside it
+                _report(on_task, task, len(tasks), "start")
                 note = execute(session, playbook, pair, master, task)
             except BaseException as exc:
                 session.step(task.key(pair.name), "failed", node=task.node,
@@ -187,6 +190,8 @@ def _stopped(session: Session, pair: Pair, task: Task, cause: BaseException) -> 
         return UndoFailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: "
                                f"{reason}; the pair's state is unknown ({exc})")
     in_maintenance = [s.node for s in states.values() if s.reachable and s.maintenance]
+    maintenance_text = ", ".join(in_maintenance + [f"{s.node} unknown (unreachable)"
+                                                   for s in states.values() if not s.reachable])
     reachable = [s for s in states.values() if s.reachable]
     table = vhid_table(reachable)
     one_master = one_master_each(reachable)
@@ -197,7 +202,7 @@ def _stopped(session: Session, pair: Pair, task: Task, cause: BaseException) -> 
     if one_master and len(in_maintenance) <= 1:
         return FailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: {reason}. "
                            f"The pair is safe ({state}; in maintenance: "
-                           f"{', '.join(in_maintenance) or 'none'}). Fix it, then: {resume}")
+                           f"{maintenance_text or 'none'}). Fix it, then: {resume}")
     return UndoFailedError(f"{pair.name}: step {task.index} ({task.describe()}) failed: {reason}; "
                            f"the pair is NOT safe ({state}; in maintenance: "
-                           f"{', '.join(in_maintenance) or 'none'}): a person must look")
+                           f"{maintenance_text or 'none'}): a person must look")

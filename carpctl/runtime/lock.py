@@ -76,10 +76,12 @@ class PairLock:
     """Held on both nodes of a pair for the life of a `with` block; flows take it through
     the re-entrant Session.lock()."""
 
-    def __init__(self, session: Session, pair: Pair, command: str, *, break_stale: bool = False):
+    def __init__(self, session: Session, pair: Pair, command: str, *, break_stale: bool = False,
+                 resuming: frozenset[str] = frozenset()):
         self.session = session
         self.pair = pair
         self.break_stale = break_stale
+        self.resuming = resuming   # runs this one continues: their stale lock is taken over
         run = session.run.id if session.run else "-"
         self.owner = Owner(run, getpass.getuser(), socket.gethostname(), os.getpid(),
                            time.time(), session.redact(command).replace("\n", " "))
@@ -126,9 +128,11 @@ class PairLock:
         conn = self.session.connection(node)
         result = sent[0]
         holder = Owner.parse(conn.run(C.READ_LOCK_OWNER).stdout)
-        if holder is not None and holder.is_stale() and self.break_stale:
+        if holder is not None and holder.is_stale() and (self.break_stale
+                                                         or holder.run in self.resuming):
             conn.run(C.BREAK_LOCK, check=True)
-            self.session.report.warn(f"{node.name}: broke a stale lock of {holder.describe()}")
+            took = "took over the lock" if holder.run in self.resuming else "broke a stale lock"
+            self.session.report.warn(f"{node.name}: {took} of {holder.describe()}")
             for line in self._left_by(holder):
                 self.session.report.warn(line)
             self.session.step("break-lock", "ok", node=node.name, run=holder.run,

@@ -111,12 +111,14 @@ class Session:
     # -- the pair lock -----------------------------------------------------------------------
     @contextmanager
     def lock(self, pair: Pair, what: str, *, break_stale: bool = False,
-             facts: tuple[str, ...] = ()) -> Iterator[Held]:
+             facts: tuple[str, ...] = (), resuming: frozenset[str] = frozenset()
+             ) -> Iterator[Held]:
         """Hold the pair's lock on both nodes for the block (carpctl.runtime.lock), taken in
         one exec per node with a first read of `facts` (Held.states).
 
         Re-entrant: a flow run by another flow that holds the lock (a playbook's failover,
-        a deploy's hand-off) goes on under it instead of taking it again.
+        a deploy's hand-off) goes on under it instead of taking it again. `resuming`: the
+        runs a `run --resume` continues, whose lock it takes over once their process is gone.
         """
         from carpctl.runtime.lock import Held, PairLock
 
@@ -125,7 +127,7 @@ class Session:
 
             yield Held(self, pair, None, read_pair(self, pair, facts) if facts else {})
             return
-        lock = PairLock(self, pair, what, break_stale=break_stale).take(facts)
+        lock = PairLock(self, pair, what, break_stale=break_stale, resuming=resuming).take(facts)
         self._locked.add(pair.name)
         try:
             yield Held(self, pair, lock, lock.states)
