@@ -162,10 +162,11 @@ def _line_counts(session: Session, pair: Pair, plan) -> list[str]:
         if change.dest not in live:
             counts.append(f"{change.dest} new, {len(change.rendered.text.splitlines())} lines")
             continue
-        if live[change.dest] is None:      # unreadable now: the diff is not known, the change is
+        text = live[change.dest]
+        if text is None:      # unreadable now: the diff is not known, the change is
             counts.append(f"{change.dest} changed")
             continue
-        diff = list(difflib.unified_diff(live[change.dest].splitlines(),
+        diff = list(difflib.unified_diff(text.splitlines(),
                                          change.rendered.text.splitlines(), n=0, lineterm=""))
         marks = [line[0] for line in diff[2:] if not line.startswith("@@")]
         counts.append(f"{change.dest} +{marks.count('+')} -{marks.count('-')}")

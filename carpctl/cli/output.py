@@ -102,9 +102,9 @@ class Output:
             from rich import box
             from rich.table import Table
 
-            table = Table(title=title, title_justify="left", header_style="bold",
-                          **({"box": box.SIMPLE_HEAD, "show_edge": False, "padding": (0, 1, 0, 0)}
-                             if compact else {}))
+            shape: dict[str, Any] = ({"box": box.SIMPLE_HEAD, "show_edge": False,
+                                      "padding": (0, 1, 0, 0)} if compact else {})
+            table = Table(title=title, title_justify="left", header_style="bold", **shape)
             for column in columns:
                 table.add_column(column, overflow="ellipsis" if compact else "fold",
                                  no_wrap=compact)

@@ -103,8 +103,8 @@ def run(args: Namespace, out: Output) -> int:
         results = []
         for pair in pairs:
             result = run_playbook(session, playbook, pair, check=args.check,
-                                  resume_done=resumed and resumed.done.get(pair.name),
-                                  master=resumed and resumed.masters.get(pair.name),
+                                  resume_done=resumed.done.get(pair.name) if resumed else None,
+                                  master=resumed.masters.get(pair.name) if resumed else None,
                                   break_lock=args.break_lock,
                                   resuming=resumed.runs if resumed else frozenset(),
                                   on_task=progress)

@@ -7,6 +7,7 @@ and where when it does not reach its end state.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from carpctl.core.carp import assess, one_master_each
 from carpctl.errors import FailedError, RemoteError
@@ -141,7 +142,7 @@ def syspatch_node(session: Session, pair: Pair, node: Node, *, timeout: float) -
     return note
 
 
-def _restart_patched(session: Session, node: Node, patches: list[str]) -> str:
+def _restart_patched(session: Session, node: Node, patches: Sequence[str]) -> str:
     daemons = sorted({d for p in patches for word, d in PATCHED_DAEMONS.items() if word in p})
     if not daemons:
         return ""

@@ -20,7 +20,7 @@ from carpctl.errors import CarpctlError, FailedError, UndoFailedError, UsageErro
 from carpctl.flows import maintenance
 from carpctl.flows.failover import failover
 from carpctl.flows.node_ops import reboot_node, run_command, syspatch_node, wait_healthy
-from carpctl.inventory import Pair
+from carpctl.inventory import Node, Pair
 from carpctl.runtime.read import read_pair
 from carpctl.runtime.session import Session
 
@@ -138,29 +138,8 @@ def _report(on_task, task: Task, total: int, text: str) -> None:
 def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task: Task) -> str:
     """Carry out one task; returns a one-line note for the journal."""
     step, args = task.step, task.step.args
-    node = pair.node(task.node) if task.node else None
-    if step.kind == "maintenance":
-        if args["value"] == "enter":
-            return maintenance.enter(session, pair, node.name).note or ""
-        failback = args.get("failback", False)
-        return maintenance.exit_(session, pair, node.name, failback=failback).note or ""
-    if step.kind == "failover":
-        if args.get("value") == "away":
-            states = read_pair(session, pair)
-            if not any(c.state == "MASTER" for c in states[node.name].carp):
-                return f"{node.name} is not MASTER: nothing to hand over"
-            target = pair.peer_of(node.name).name
-        else:
-            target = master if args.get("value") == "back" else _resolve(pair, master, args["to"])
-        report = failover(session, pair, to=target, method=args.get("method"))
-        return "already MASTER" if report.already else report.parked or \
-            f"MASTER on {report.target} after {report.handover_seconds:.1f}s"
-    if step.kind == "run":
-        return run_command(session, node, args["value"])
-    if step.kind == "reboot":
-        return reboot_node(session, pair, node, timeout=args["timeout"])
-    if step.kind == "syspatch":
-        return syspatch_node(session, pair, node, timeout=args["timeout"])
+    if task.node is not None:   # plan() gives every node step its node
+        return _node_task(session, pair, master, task, pair.node(task.node))
     if step.kind == "wait":
         return wait_healthy(session, pair, timeout=args["timeout"])
     if step.kind == "pause":
@@ -174,10 +153,38 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
         from carpctl.flows.deploy import DeployOptions, deploy_pair
 
         options = DeployOptions(only=tuple(args["only"]), handoff=args["handoff"])
-        report = deploy_pair(session, pair, options, session.run.id if session.run else None)
-        if report.exit_code:
-            raise error_for(report.exit_code, report.summary)
-        return report.summary
+        deployed = deploy_pair(session, pair, options, session.run.id if session.run else None)
+        if deployed.exit_code:
+            raise error_for(deployed.exit_code, deployed.summary)
+        return deployed.summary
+    raise AssertionError(step.kind)
+
+
+def _node_task(session: Session, pair: Pair, master: str, task: Task, node: Node) -> str:
+    step, args = task.step, task.step.args
+    if step.kind == "maintenance":
+        if args["value"] == "enter":
+            return maintenance.enter(session, pair, node.name).note or ""
+        failback = args.get("failback", False)
+        return maintenance.exit_(session, pair, node.name, failback=failback).note or ""
+    if step.kind == "failover":
+        if args.get("value") == "away":
+            states = read_pair(session, pair)
+            if not any(c.state == "MASTER" for c in states[node.name].carp):
+                return f"{node.name} is not MASTER: nothing to hand over"
+            target = pair.peer_of(node.name).name
+        else:
+            target = (master if args.get("value") == "back"
+                      else _resolve(pair, master, args["to"]) or "peer")
+        report = failover(session, pair, to=target, method=args.get("method"))
+        return "already MASTER" if report.already else report.parked or \
+            f"MASTER on {report.target} after {report.handover_seconds:.1f}s"
+    if step.kind == "run":
+        return run_command(session, node, args["value"])
+    if step.kind == "reboot":
+        return reboot_node(session, pair, node, timeout=args["timeout"])
+    if step.kind == "syspatch":
+        return syspatch_node(session, pair, node, timeout=args["timeout"])
     raise AssertionError(step.kind)
 
 

@@ -96,7 +96,7 @@ def plan_restore(pair: Pair, states: dict[str, NodeState], node: str) -> Plan:
         said.append(f"carpctl's parked demotion (carpdemote {parked.amount}) undone")
     new: dict[str, tuple[int, int]] = {}
     for carp in mine.carp:
-        config = mine.carp_config.get(carp.name)
+        config = (mine.carp_config or {}).get(carp.name)
         if carp.vhid is None or config is None:
             continue
         now = (carp.advbase, carp.advskew)
@@ -135,9 +135,9 @@ def _moves(mine: NodeState, peer: NodeState, new: dict[str, tuple[int, int]], pr
     own_demote = max((mine.demote_sum or 0) - removed, 0)
     peer_demote = peer.demote_sum or 0
     for carp in mine.carp:
-        theirs = peer.carp_by_vhid.get(carp.vhid) if carp.vhid is not None else None
-        if theirs is None or carp.name not in new:
+        if carp.vhid is None or carp.vhid not in peer.carp_by_vhid or carp.name not in new:
             continue
+        theirs = peer.carp_by_vhid[carp.vhid]
         other = (theirs.advbase, theirs.advskew)
         if carp.state == "BACKUP" and theirs.state == "MASTER" and moves_to(
                 backup_preempt=preempt, backup_demote=own_demote, backup=new[carp.name],

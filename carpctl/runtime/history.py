@@ -22,7 +22,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,11 +83,11 @@ class Retention:
     runs: int = 10000
 
     @classmethod
-    def from_environ(cls, environ: dict[str, str] | None = None) -> Retention:
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Retention:
         from carpctl.errors import UsageError
 
+        values: dict[str, Any] = {}
         environ = os.environ if environ is None else environ
-        values = {}
         for field_name, var, kind in (("days", "CARPCTL_HISTORY_DAYS", float),
                                       ("read_only_days", "CARPCTL_HISTORY_READ_ONLY_DAYS", float),
                                       ("runs", "CARPCTL_HISTORY_RUNS", int)):

@@ -176,6 +176,7 @@ class PairLock:
                     f"here. {restore} puts a node back to its configuration"]
         from carpctl.runtime.history import unresolved
 
+        assert history is not None   # journal came from it
         left = [c for c in unresolved(history.steps(journal.id))
                 if c.get("pair") in (None, self.pair.name)]
         if not left:

@@ -96,7 +96,8 @@ def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str,
 
 def relayd_as_before(before: NodeState, *, has_file: bool) -> list[C.Command]:
     """What puts relayd's service state back to `before` (unknown parts left alone)."""
-    enabled = {True: [C.RELAYD_ENABLE], False: [C.RELAYD_DISABLE]}.get(before.relayd_enabled, [])
+    enabled = ([] if before.relayd_enabled is None else
+               [C.RELAYD_ENABLE] if before.relayd_enabled else [C.RELAYD_DISABLE])
     if before.relayd is None:
         return enabled + ([C.RELAYD_START_OR_RELOAD] if has_file else [])
     if before.relayd.running and has_file:
@@ -275,7 +276,7 @@ def _check_relayd(conn: NodeConnection, check: Result, summary: Result, before: 
     reads again for up to RELAYD_SETTLE seconds while that is all it shows.
     """
     was_running = bool(before.relayd and before.relayd.running)
-    had_up = len(before.relayd.hosts_up()) if was_running else 0
+    had_up = len(before.relayd.hosts_up()) if before.relayd and was_running else 0
     settle_until = time.monotonic() + RELAYD_SETTLE
     while True:
         if not check.ok:

@@ -323,8 +323,9 @@ class _PairDeploy:
                               f"{consequence}", hint=f"rerun `carpctl deploy {self.pair.name}` "
                               f"when the pair is healthy") from None
         self.report.master = report.target
-        self.carp = carp_check.Expected(dict.fromkeys(self.carp.masters, report.target),
-                                        self.carp.length)
+        if self.carp is not None:
+            self.carp = carp_check.Expected(dict.fromkeys(self.carp.masters, report.target),
+                                            self.carp.length)
         self.session.step(step, "ok", pair=self.pair.name, master=report.target,
                           seconds=round(report.handover_seconds, 3))
 

@@ -104,7 +104,7 @@ def upload(session: Session, pair: Pair, node: Node, changes: tuple[FileChange, 
     try:
         _check_placed(node, changes, placed)
         for change, temp, check, result in zip(changes, temps, checks, checked):
-            if result is not None and not result.ok:
+            if check is not None and result is not None and not result.ok:
                 raise FailedError(invalid(pair, node, change, temp, check, result),
                                   hint="nothing was installed on either node")
     except FailedError:
@@ -125,15 +125,15 @@ def from_backup(session: Session, pair: Pair, node: Node, backup: BackupSet,
         Staged(e.dest, e.kind, specs[e.dest].apply_argv() if e.dest in specs else None,
                beside(e.dest, token) if e.sha256 else None, live.get(e.dest), e.sha256)
         for e in backup.entries if e.dest not in live or live[e.dest] != e.sha256)
-    copies = [s for s in staged if s.temp is not None]
+    copies = [(s, s.temp) for s in staged if s.temp is not None]
     if not copies:
         return Candidate(node.name, staged, {})
     conn = session.connection(node)
-    temps = [s.temp for s in copies]
-    checks = [validate_command(s.kind, specs.get(s.dest), s.temp) for s in copies]
+    temps = [temp for _, temp in copies]
+    checks = [validate_command(s.kind, specs.get(s.dest), temp) for s, temp in copies]
     try:
-        results = conn.batch([*(C.copy_preserving(backup.copy_of(s.dest), s.temp) for s in copies),
-                              *filter(None, checks)])
+        results = conn.batch([*(C.copy_preserving(backup.copy_of(s.dest), temp)
+                                for s, temp in copies), *filter(None, checks)])
     except BaseException:
         discard(conn, temps, None)
         raise
@@ -141,8 +141,8 @@ def from_backup(session: Session, pair: Pair, node: Node, backup: BackupSet,
     if failed is not None:
         discard(conn, temps, None)
         text = (failed.output.strip().splitlines() or [f"exit {failed.status}"])[0]
-        for item in copies:
-            text = text.replace(item.temp, item.dest)
+        for item, temp in copies:
+            text = text.replace(temp, item.dest)
         raise FailedError(f"{pair.name}/{node.name}: the backup set {backup.path} cannot be "
                           f"restored: {text}", hint="nothing was changed")
     return Candidate(node.name, staged, {})
