@@ -109,8 +109,9 @@ def failover(session: Session, pair: str | Pair | None = None, *, to: str = "pee
     chosen = _pair(session, pair)
 
     def ask(plan) -> bool:
+        reset = " Relay sessions will be reset." if plan.relays else ""
         return session.confirm(f"Hand MASTER of {chosen.name} from {plan.source} to "
-                               f"{plan.target} ({plan.method})? Relay sessions will be reset.")
+                               f"{plan.target} ({plan.method})?{reset}")
 
     return hand_over(session, chosen, to=to, method=method, timeout=timeout,
                      keep_demoted=keep_demoted, force=force, break_lock=break_lock, confirm=ask)

@@ -99,3 +99,8 @@ def test_a_parked_record_no_longer_applies_after_a_reboot_reset_the_skews():
     assert not parked.still_applies(fw1.carp, fw1.demote)
     assert Parked.parse(parked.line()) == parked
     assert Parked.parse("garbage") is None
+
+
+def test_a_pair_without_relays_is_not_warned_that_relay_sessions_reset():
+    plan = plan_for(state("fw1", ("MASTER", "MASTER"), 0), state("fw2", ("BACKUP", "BACKUP"), 100))
+    assert plan.relays is False   # the lab's relay www is the True case (test_python_faces)

@@ -28,6 +28,7 @@ class Plan:
     unpark: Parked | None = None         # the target's own parked demotion, undone first
     unpark_is_enough: bool = False       # undoing it hands MASTER over by itself
     already: bool = False
+    relays: bool = False                 # relayd relays run: their sessions are reset
 
 
 def resolve_target(pair: Pair, states: dict[str, NodeState], to: str) -> str:
@@ -76,7 +77,8 @@ def preflight(pair: Pair, states: dict[str, NodeState], *, to: str, method: str,
     base: dict[str, Any] = dict(
         pair=pair.name, source=source, target=target, method=method,
         originals={c.name: c.advskew or 0 for c in src.carp if c.vhid is not None},
-        advskew=settings.advskew, amount=settings.demote)
+        advskew=settings.advskew, amount=settings.demote,
+        relays=any(s.relayd is not None and bool(s.relayd.relays()) for s in (src, tgt)))
     if tgt.is_master_everywhere() and src.is_backup_everywhere():
         return Plan(**base, already=True)
     _check_masters(pair, table, force)
