@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from deploy_support import FILES, edit_template, file_hashes, leftovers, loaded, run_deploy
 
 from carpctl.inventory import load_inventory
@@ -30,8 +29,6 @@ def test_a_cut_while_staging_on_the_master_leaves_nothing_on_either_node(lab, se
     assert leftovers(lab) == []
 
 
-@pytest.mark.xfail(strict=True, reason="NodeConnection.put lets paramiko's SSHException "
-                   "through on a cut (remote/connection.py, not this branch's file)")
 def test_a_cut_while_uploading_to_the_master_leaves_nothing_on_either_node(lab, session):
     lab.drop("pair1", "fw1", r"^sftp open /tmp/carpctl-")
     report = run_deploy(session)

@@ -351,13 +351,15 @@ class NodeConnection:
         """Write a file over SFTP (the caller chooses a temporary path)."""
         import io
 
+        import paramiko
+
         self.open()
         try:
             sftp = self._conn.sftp()
             sftp.putfo(io.BytesIO(data), path, confirm=True)
             if mode is not None:
                 sftp.chmod(path, mode)
-        except (TimeoutError, EOFError) as exc:
+        except (TimeoutError, EOFError, paramiko.SSHException) as exc:   # the session was cut
             self.close()
             raise ConnectionLost(self.node.name, f"upload to {path}") from exc
         except OSError as exc:
