@@ -20,6 +20,7 @@ from deploy_support import (
 
 from carpctl.flows.status import status
 from carpctl.inventory import load_inventory
+from carpctl.remote import commands as C
 from carpctl.render.templates import render_files
 from carpctl.runtime.history import History
 from carpctl.runtime.lock import PairLock
@@ -260,3 +261,17 @@ def test_a_node_whose_sshd_is_down_refuses_the_deploy_and_the_other_node_is_unto
     assert "fw1" in report.summary
     fs = lab.node("pair1", "fw2").fs
     assert {d: hashlib.sha256(fs.read_bytes(d)).hexdigest() for d in before} == before
+
+
+def test_pf_is_enabled_by_a_deploy_only_when_it_was_disabled(lab, session):
+    """Trap 15: `pfctl -e` exits 1 on a running pf and `pfctl -ef` fails after loading; carpctl
+    loads with `pfctl -f` and runs `pfctl -e` alone, only where pf was off."""
+    fw2 = session.connection(session.inventory.pair().node("fw2"))
+    assert fw2.run(C.cmd("pfctl", "-d", privileged=True)).ok
+    report = run_deploy(session)
+    assert report.exit_code == 0, report.summary
+    assert commands_run(lab, "fw2", r"^pfctl -e$") == ["pfctl -e"]
+    assert commands_run(lab, "fw1", r"^pfctl -e") == []   # fw1's pf was running
+    assert all("-ef" not in c for node in ("fw1", "fw2") for c in commands_run(lab, node, "^pfctl"))
+    for node in session.inventory.pair().nodes:
+        assert session.connection(node).run(C.PF_INFO).stdout.startswith("Status: Enabled")
