@@ -138,7 +138,9 @@ def _report(on_task, task: Task, total: int, text: str) -> None:
 def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task: Task) -> str:
     """Carry out one task; returns a one-line note for the journal."""
     step, args = task.step, task.step.args
-    if task.node is not None:   # plan() gives every node step its node
+    if step.kind == "failover":   # `away` names its node; `back` and `to` do not
+        return _failover_task(session, pair, master, task)
+    if task.node is not None:   # plan() gives every other node step its node
         return _node_task(session, pair, master, task, pair.node(task.node))
     if step.kind == "wait":
         return wait_healthy(session, pair, timeout=args["timeout"])
@@ -160,6 +162,22 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
     raise AssertionError(step.kind)
 
 
+def _failover_task(session: Session, pair: Pair, master: str, task: Task) -> str:
+    args = task.step.args
+    if args.get("value") == "away":
+        assert task.node is not None   # plan() names the node to move MASTER away from
+        states = read_pair(session, pair)
+        if not any(c.state == "MASTER" for c in states[task.node].carp):
+            return f"{task.node} is not MASTER: nothing to hand over"
+        target = pair.peer_of(task.node).name
+    else:
+        target = (master if args.get("value") == "back"
+                  else _resolve(pair, master, args["to"]) or "peer")
+    report = failover(session, pair, to=target, method=args.get("method"))
+    return "already MASTER" if report.already else report.parked or \
+        f"MASTER on {report.target} after {report.handover_seconds:.1f}s"
+
+
 def _node_task(session: Session, pair: Pair, master: str, task: Task, node: Node) -> str:
     step, args = task.step, task.step.args
     if step.kind == "maintenance":
@@ -167,18 +185,6 @@ def _node_task(session: Session, pair: Pair, master: str, task: Task, node: Node
             return maintenance.enter(session, pair, node.name).note or ""
         failback = args.get("failback", False)
         return maintenance.exit_(session, pair, node.name, failback=failback).note or ""
-    if step.kind == "failover":
-        if args.get("value") == "away":
-            states = read_pair(session, pair)
-            if not any(c.state == "MASTER" for c in states[node.name].carp):
-                return f"{node.name} is not MASTER: nothing to hand over"
-            target = pair.peer_of(node.name).name
-        else:
-            target = (master if args.get("value") == "back"
-                      else _resolve(pair, master, args["to"]) or "peer")
-        report = failover(session, pair, to=target, method=args.get("method"))
-        return "already MASTER" if report.already else report.parked or \
-            f"MASTER on {report.target} after {report.handover_seconds:.1f}s"
     if step.kind == "run":
         return run_command(session, node, args["value"])
     if step.kind == "reboot":
