@@ -52,11 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], help=help, description=help, **kw)
 
     p = command("status", "health of every node and a verdict per pair")
-    p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
+    _reading(p)
     p.add_argument("--watch", nargs="?", type=_positive(float), const=2.0, metavar="SECONDS",
                    help="refresh every SECONDS (default 2) until Ctrl-C")
-    p.add_argument("--parallel", type=_positive(int), default=16, metavar="N",
-                   help="nodes queried at once (default 16)")
 
     # -- monitoring (docs/monitoring.md): status --format prometheus, check, exporter, watch
     from carpctl.cli.check import usage_error
@@ -72,32 +70,26 @@ def build_parser() -> argparse.ArgumentParser:
     monitored.add_argument("--output", metavar="FILE", help="with --format prometheus: write "
                            "FILE atomically (for node_exporter's textfile collector)")
     p = command("check", "a monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
-    p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
+    _reading(p)
     p.add_argument("--warn", type=count, metavar="N",
                    help="WARNING when the nodes' pf state counts differ by more than N")
     p.add_argument("--crit", type=count, metavar="N",
                    help="CRITICAL when the nodes' pf state counts differ by more than N")
-    p.add_argument("--parallel", type=_positive(int), default=16, metavar="N",
-                   help="nodes queried at once (default 16)")
     p.error = usage_error(p)  # type: ignore[method-assign]  # a plugin exits 3, not 2
     p = command("exporter", "serve the pairs' metrics to Prometheus (/metrics) until Ctrl-C")
-    p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
+    _reading(p)
     p.add_argument("--listen", default="127.0.0.1:9732", metavar="HOST:PORT",
                    help="address to serve on (default 127.0.0.1:9732, loopback only)")
     p.add_argument("--max-age", type=_positive(float), default=5.0, metavar="S",
                    help="serve a read to every scrape for S seconds (default 5)")
-    p.add_argument("--parallel", type=_positive(int), default=16, metavar="N",
-                   help="nodes queried at once (default 16)")
     p = command("watch", "follow the pairs and print one event per change until Ctrl-C")
-    p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
+    _reading(p)
     p.add_argument("--interval", type=_positive(float), default=5.0, metavar="S",
                    help="seconds between reads (default 5)")
     p.add_argument("--exec", metavar="CMD",
                    help="run CMD (with /bin/sh) for each event, the event as JSON on its stdin")
     p.add_argument("--exec-timeout", type=_positive(float), default=10.0, metavar="S",
                    help="kill the hook after S seconds (default 10)")
-    p.add_argument("--parallel", type=_positive(int), default=16, metavar="N",
-                   help="nodes queried at once (default 16)")
 
     p = command("failover", "hand MASTER to the other node, verified, undone on failure")
     p.add_argument("pair", nargs="?", metavar="PAIR", help="may be omitted with one pair")
@@ -216,6 +208,13 @@ def _positive(kind: type):
             raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
         return value
     return convert
+
+
+def _reading(p: argparse.ArgumentParser) -> None:
+    """The pairs to read, and how many nodes at once: status, check, exporter, watch."""
+    p.add_argument("pairs", nargs="*", metavar="PAIR", help="pair names, or `all` (default)")
+    p.add_argument("--parallel", type=_positive(int), default=16, metavar="N",
+                   help="nodes queried at once (default 16)")
 
 
 def _lock_options(p: argparse.ArgumentParser) -> None:
