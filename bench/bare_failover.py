@@ -3,12 +3,13 @@
 What an admin (or an Ansible `raw` playbook) does by hand: read the MASTER's carp
 interfaces and remember their advskews, set advskew 254 on each (or raise the carp
 group's demote counter), poll the peer until it is MASTER on every vhid, then
-restore. No lock, no preflight, no undo, no settle watch. Connections are
-multiplexed (ControlMaster/ControlPersist, as Ansible does by default), so each
-step costs one exec round trip, not a handshake.
+restore. No lock, no preflight, no undo, no settle watch. Two flavours:
+multiplexed (ControlMaster/ControlPersist, warm, as Ansible does by default), where
+each step costs one exec round trip, the fastest the bare steps can go; and one
+connection per command, what `ssh fw1 ifconfig carp` lines in a shell script cost.
 
-`failover(nodes, method=...)` returns (hand-over, total) in seconds; `nodes` are
-two `Target`s. Used by bench/bench_failover.py, side by side with carpctl.
+`failover(bare, method=...)` returns (hand-over, total) in seconds. Used by
+bench/bench_failover.py, side by side with carpctl.
 """
 
 from __future__ import annotations
@@ -36,18 +37,21 @@ class Target:
 
 
 class Bare:
-    """One multiplexed ssh master per node, for the length of the `with` block."""
+    """ssh to the nodes: one multiplexed master per node for the length of the
+    `with` block, or (multiplex=False) a new connection for every command."""
 
-    def __init__(self, nodes: list[Target]):
+    def __init__(self, nodes: list[Target], *, multiplex: bool = True):
         self.nodes = {n.name: n for n in nodes}
+        self.multiplex = multiplex
         self._dir = tempfile.TemporaryDirectory(prefix="bare-ssh-")
 
     def _argv(self, node: Target, *extra: str) -> list[str]:
+        shared = (["-o", "ControlMaster=auto", "-o", f"ControlPath={self._dir.name}/%p",
+                   "-o", "ControlPersist=60"] if self.multiplex else [])
         return ["ssh", "-q", "-p", str(node.port), "-i", str(node.identity),
                 "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                 "-o", f"UserKnownHostsFile={node.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-                "-o", "ControlMaster=auto", "-o", f"ControlPath={self._dir.name}/%p",
-                "-o", "ControlPersist=60", *extra, f"{node.user}@127.0.0.1"]
+                *shared, *extra, f"{node.user}@127.0.0.1"]
 
     def run(self, name: str, line: str) -> str:
         done = subprocess.run([*self._argv(self.nodes[name]), line], capture_output=True,
@@ -57,12 +61,12 @@ class Bare:
         return done.stdout
 
     def __enter__(self) -> Bare:
-        for name in self.nodes:
+        for name in self.nodes if self.multiplex else ():
             self.run(name, "true")          # open the master connection (like a warm Ansible)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for node in self.nodes.values():
+        for node in self.nodes.values() if self.multiplex else ():
             subprocess.run([*self._argv(node, "-O", "exit")], capture_output=True, timeout=10)
         self._dir.cleanup()
 

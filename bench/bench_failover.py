@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import bare_failover
+from bench import bare_ansible, bare_failover
 from carpctl.core.carp import seconds
 from carpctl.flows.failover import POLL, failover
 from carpctl.inventory import load_inventory
@@ -37,25 +37,55 @@ def _execs(lab: Lab) -> dict[str, int]:
     return {n: len(lab.log("pair1", n)) for n in ("fw1", "fw2")}
 
 
+def _logged_handover(lab: Lab, since: dict[str, int]) -> float:
+    """From the node's log: the demote exec to the end of the poll that saw the peer MASTER
+    (the last exec on the other node before the restore)."""
+    new = sorted(((e, n) for n in since for e in lab.log("pair1", n)[since[n]:]),
+                 key=lambda en: en[0].time)
+    demote, master = next((e, n) for e, n in new if "advskew 254" in e.command
+                          or " carpdemote" in e.command)
+    restore = next(e for e, n in new if n == master and e.time > demote.time
+                   and e is not demote)
+    last = max((e for e, n in new if n != master and e.time < restore.time),
+               key=lambda e: e.time)
+    return last.time + last.duration - demote.time
+
+
+def _settle(lab: Lab) -> dict[str, int]:
+    time.sleep(3.5)  # let the pair settle at its new MASTER before the next one starts
+    return _execs(lab)
+
+
 def _one(method: str, skews: tuple[int, int]) -> dict[str, float]:
+    """One round on a fresh lab: each bare yardstick, then carpctl, one after the other."""
+    found: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp, \
             Lab(Path(tmp) / "lab", pairs=[PairSpec(advskew=skews)]) as lab:
         with Session(load_inventory(lab.inventory)) as session:
-            with bare_failover.Bare(_targets(lab, session)) as bare:
-                first = _execs(lab)
-                bare_hand, bare_total = bare_failover.failover(bare, method=method)
-                mid = _execs(lab)
-                time.sleep(3.5)  # let the pair settle at its new MASTER before carpctl starts
-                settled = _execs(lab)
-                start = time.monotonic()
-                report = failover(session, session.inventory.pair(), to="peer", method=method)
-                total = time.monotonic() - start
+            for label, multiplex in (("ssh_mux", True), ("ssh", False)):
+                with bare_failover.Bare(_targets(lab, session), multiplex=multiplex) as bare:
+                    first = _execs(lab)
+                    found[f"{label}_handover"], found[f"{label}_total"] = \
+                        bare_failover.failover(bare, method=method)
+                    mid = _settle(lab)
+                    found["bare_rt"] = max(mid[n] - first[n] for n in mid)
+            took = bare_ansible.failover(_targets(lab, session), method=method)
+            if took is not None:
+                found["ansible_handover"], found["ansible_total"] = _logged_handover(lab, mid), took
+            settled = _settle(lab)
+            start = time.monotonic()
+            report = failover(session, session.inventory.pair(), to="peer", method=method)
+            found["total"] = time.monotonic() - start
         end = _execs(lab)
-    return {"handover": report.handover_seconds, "total": total, "bare_handover": bare_hand,
-            "bare_total": bare_total,
-            "rt_source": end[report.source] - settled[report.source],
-            "rt_target": end[report.target] - settled[report.target],
-            "bare_rt": max(mid[n] - first[n] for n in mid)}
+    found["handover"] = report.handover_seconds
+    found["rt_source"] = end[report.source] - settled[report.source]
+    found["rt_target"] = end[report.target] - settled[report.target]
+    return found
+
+
+YARDSTICKS = {"ssh_mux": "plain ssh, multiplexed and warm",
+              "ssh": "plain ssh, a connection per command",
+              "ansible": "ansible-playbook, raw module"}
 
 
 def measure(method: str, label: str, skews: tuple[int, int]) -> None:
@@ -73,9 +103,14 @@ def measure(method: str, label: str, skews: tuple[int, int]) -> None:
     if limit:
         print(f"{name}.handover_ratio: {med('handover') / limit:.2f} x limit")
     print(f"{name}.total: {med('total'):.3f} s (lock, checks, hand-over, restore, settle, unlock)")
-    print(f"{name}.bare: handover {med('bare_handover'):.3f} s, total {med('bare_total'):.3f} s")
-    ratio = med("total") / med("bare_total")
-    print(f"{name}.ratio_vs_bare: {ratio:.2f} (target <= 1.00 -> {'ok' if ratio <= 1 else 'OVER'})")
+    for key, what in YARDSTICKS.items():
+        if f"{key}_total" not in runs[0]:
+            print(f"{name}.bare_{key}: not measured ({what}: pip install 'carpctl[bench]')")
+            continue
+        ratio = med("total") / med(f"{key}_total")
+        print(f"{name}.bare_{key}: handover {med(f'{key}_handover'):.3f} s, total "
+              f"{med(f'{key}_total'):.3f} s ({what}); carpctl/bare {ratio:.2f} "
+              f"(target <= 1.00 -> {'ok' if ratio <= 1 else 'OVER'})")
     print(f"{name}.round_trips: source {med('rt_source'):.0f}, target {med('rt_target'):.0f} "
           f"(bare: {med('bare_rt'):.0f} on its busiest node)")
 
