@@ -5,6 +5,7 @@ a real carpctl process, killed while the node is down."""
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 import time
@@ -24,7 +25,16 @@ def rc_local(fs) -> bytes | None:
     return fs.read_bytes("/etc/rc.local") if fs.exists("/etc/rc.local") else None
 
 
-def test_a_reboot_inside_the_confirm_window_restores_the_previous_files_at_boot(lab):
+def findings(lab, code: str) -> list[str]:
+    """`carpctl status --json`'s messages with that code, from a real carpctl process."""
+    done = subprocess.run([sys.executable, "-m", "carpctl", "-i", str(lab.inventory), "status",
+                           "--json"], capture_output=True, text=True, timeout=60)
+    assert done.stdout, done.stderr
+    return [f["message"] for p in json.loads(done.stdout)["pairs"] for f in p["findings"]
+            if f["code"] == code]
+
+
+def test_a_reboot_inside_the_confirm_window_restores_the_previous_files_at_boot(lab, session):
     fw2 = lab.node("pair1", "fw2")
     before = {dest: hashlib.sha256(fw2.fs.read_bytes(dest)).hexdigest() for dest in FILES}
     rc_before = rc_local(fw2.fs)
@@ -54,6 +64,14 @@ def test_a_reboot_inside_the_confirm_window_restores_the_previous_files_at_boot(
     assert "unconfirmed at boot, restored" in fw2.fs.read_text(RESTORED_AT_BOOT)
     assert rc_local(fw2.fs) == rc_before, "the boot check leaves rc.local as it was"
     assert not armed(fw2.fs)
+    # status says why fw2 runs the old files, until a deploy makes them match again
+    (told,) = findings(lab, "restored-at-boot")
+    assert told.startswith("fw2 put back its previous files at boot (") and \
+        "unconfirmed at boot, restored" in told
+    lab.clear_faults("pair1", "fw2")
+    again = run_deploy(session, break_lock=True)   # the killed client left its lock
+    assert again.exit_code == 0, again.summary
+    assert findings(lab, "restored-at-boot") == []
 
 
 def test_a_confirmed_deploy_leaves_rc_local_byte_for_byte_as_it_was(lab, session):

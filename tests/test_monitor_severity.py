@@ -17,11 +17,22 @@ from carpctl.core.severity import (
     worst,
 )
 
-DOC = Path(__file__).parents[1] / "docs" / "monitoring.md"
+ROOT = Path(__file__).parents[1]
+DOC = ROOT / "docs" / "monitoring.md"
+# codes that never make a pair unhealthy (status warnings) or that only monitoring adds
+NOT_VERDICTS = {"equal-advskew", "relayd-host-disabled", "no-backend"}
 
 
 def test_every_verdict_code_has_a_severity_of_its_own():
-    assert set(SEVERITY) <= set(FINDING_SEVERITY)
+    assert set(SEVERITY) == set(FINDING_SEVERITY) - NOT_VERDICTS
+
+
+def test_every_finding_the_code_makes_has_a_severity_and_a_verdict_rank():
+    made = {code for path in (ROOT / "carpctl").rglob("*.py")
+            for code in re.findall(r'Finding\(\s*"([a-z-]+)"', path.read_text())}
+    assert "restored-at-boot" in made and "equal-advskew" in made
+    assert made - {"pf-states-diff"} <= set(FINDING_SEVERITY)   # graded by --warn/--crit
+    assert made - NOT_VERDICTS - {"pf-states-diff"} <= set(SEVERITY)
 
 
 def test_the_documented_table_is_the_one_the_code_uses():

@@ -15,7 +15,7 @@ from carpctl.facts.state import NodeState
 SEVERITY = ("unreachable", "split-brain", "carp-disallowed", "pass-mismatch", "carp-mismatch",
             "no-master", "boot-ruleset", "masters-split", "carp-init", "maintenance-lost", "demoted",
             "maintenance", "relayd-down", "relayd-anchor", "pfsync-down", "preempt-off", "webhosts-down",
-            "runtime-drift", "drift", "unparsed")
+            "runtime-drift", "drift", "restored-at-boot", "unparsed")
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,10 @@ def _node_findings(state: NodeState, master: str | None,
         if actual != expected:
             what = "is missing" if actual is None else "differs from the inventory"
             found.append(Finding("drift", f"{node} {dest} {what}", node))
+    if state.boot_restored and any(f.code == "drift" for f in found):
+        found.append(Finding("restored-at-boot", f"{node} put back its previous files at boot "
+                             f"({state.boot_restored}): it went down before that deploy was "
+                             f"confirmed; deploy again once the node is healthy", node))
     found.extend(Finding("unparsed", f"{node}: {problem}", node) for problem in state.problems)
     return found
 

@@ -17,8 +17,8 @@ The detached timer dies with the node. So the pending confirmation is kept on th
 node's disk (the marker) and checked at boot: while a timer is armed, /etc/rc.local
 holds BOOT_LINE, which runs every armed script at once (`sh confirm.sh boot`), so a
 node that reboots or crashes inside the window boots, then restores its previous
-files, and appends a line to BOOT_RESTORED (/var/carpctl/restored-at-boot) that a
-status fact can report. The line leaves rc.local again when the timer is cancelled
+files, and appends a line to BOOT_RESTORED_FILE (/var/carpctl/restored-at-boot) that
+`status` reports while the node's files differ from the inventory. The line leaves rc.local again when the timer is cancelled
 or has fired: rc.local ends byte for byte as it was.
 """
 
@@ -26,13 +26,12 @@ from __future__ import annotations
 
 from carpctl.facts.backups import BackupSet
 from carpctl.remote import commands as C
-from carpctl.remote.paths import BACKUPS, STATE
+from carpctl.remote.paths import BACKUPS, BOOT_RESTORED_FILE
 
 # /etc/rc.local runs every armed timer at once at boot: a reboot or crash inside the
 # window must not keep the unconfirmed files (the detached timer died with the node)
 BOOT_LINE = (f'for d in {BACKUPS}/*; do [ -e "$d/confirm.armed" ] && sh "$d/confirm.sh" boot; '
              f'done  # carpctl: restore unconfirmed deploys')
-BOOT_RESTORED = f"{STATE}/restored-at-boot"   # one line per restore at boot, for `status`
 
 
 def script_path(backup: BackupSet) -> str:
@@ -50,7 +49,7 @@ def fired_marker(backup: BackupSet) -> str:
 def script(backup: BackupSet, timeout: float, restore: list[C.Command]) -> str:
     """The timer's text; `restore` puts the set back and reloads it (run as root)."""
     return C.timer_script(f"run {backup.run}", marker(backup), fired_marker(backup), timeout,
-                          restore, finally_=(unhook_command(backup),), boot_log=BOOT_RESTORED)
+                          restore, finally_=(unhook_command(backup),), boot_log=BOOT_RESTORED_FILE)
 
 
 def arm_commands(backup: BackupSet, timeout: float, restore: list[C.Command]) -> list[C.Command]:

@@ -53,6 +53,7 @@ FINDING_SEVERITY: dict[str, Severity] = {
     "preempt-off": Severity.WARNING,
     "webhosts-down": Severity.WARNING,
     "drift": Severity.WARNING,
+    "restored-at-boot": Severity.WARNING,  # shown with drift: why the files are the old ones
     "runtime-drift": Severity.WARNING,    # runtime differs from hostname.carpN/sysctl.conf
     "equal-advskew": Severity.WARNING,    # a warning only: never makes status unhealthy
     "relayd-host-disabled": Severity.WARNING,   # a warning only: the operator's own choice

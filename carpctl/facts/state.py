@@ -36,7 +36,7 @@ from carpctl.facts.parked import Parked
 from carpctl.facts.ruleset import parse_pf_anchors, parse_pf_rules
 from carpctl.remote import commands as C
 from carpctl.remote.batch import Result
-from carpctl.remote.paths import MAINTENANCE_FILE, PARKED_FILE
+from carpctl.remote.paths import BOOT_RESTORED_FILE, MAINTENANCE_FILE, PARKED_FILE
 
 #: every fact carpctl reads from a node, by name: the command that prints it
 FACTS: dict[str, C.Command] = {
@@ -49,6 +49,7 @@ FACTS: dict[str, C.Command] = {
     "relayd": C.RELAYD_SUMMARY,
     "maintenance": C.read_marker(MAINTENANCE_FILE),
     "parked": C.read_marker(PARKED_FILE),
+    "boot_restored": C.read_marker(BOOT_RESTORED_FILE),  # deploys put back at boot, unconfirmed
     "backups": C.LIST_BACKUP_SETS,
     "interfaces": C.IFCONFIG_ALL,          # groups, link and subnet of every interface
     "group_demotes": C.GROUP_DEMOTES,      # the counter of every group of a carp interface
@@ -60,7 +61,7 @@ FACTS: dict[str, C.Command] = {
 CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
 CONFIG = ("interfaces", "group_demotes", "carp_config", "sysctl_conf")  # what boot rebuilds
 STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked",
-          *CONFIG, "pf_rules", "pf_anchors")
+          "boot_restored", *CONFIG, "pf_rules", "pf_anchors")
 _FILE = "sha256 "                       # a deployed file's fact is named "sha256 DEST"
 
 
@@ -93,6 +94,7 @@ class NodeState:
     relayd: RelaydSummary | None = None
     maintenance: str | None = None     # the marker's text when the node is in maintenance
     parked: Parked | None = None       # a demotion carpctl keeps on purpose (still in force)
+    boot_restored: str | None = None   # the last deploy the node put back at boot, unconfirmed
     files: dict[str, str | None] = field(default_factory=dict)  # dest -> sha256, None: missing
     backups: tuple[BackupSet, ...] | None = None   # carpctl's backup sets kept there, if read
     interfaces: dict[str, Interface] | None = None
@@ -200,6 +202,9 @@ def parse_state(node: str, results: Mapping[str, Result]) -> NodeState:
         record = Parked.parse(parked.stdout) if parked.ok else None
         # a reboot resets the runtime values: then the record is stale
         values["parked"] = record if record and record.still_applies(carp, demote) else None
+    restored = results.get("boot_restored")
+    if restored is not None and restored.ok and restored.stdout.strip():
+        values["boot_restored"] = restored.stdout.strip().splitlines()[-1]
     values["interfaces"] = parsed("interfaces", parse_interfaces, when_ok=True)
     values["group_demotes"] = parsed("group_demotes", parse_group_demotes, when_ok=True)
     values["carp_config"] = parsed("carp_config", parse_hostname_carp, when_ok=True)

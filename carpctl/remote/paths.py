@@ -14,5 +14,6 @@ MAINTENANCE_DIR = f"{STATE}/maintenance"
 MAINTENANCE_FILE = f"{MAINTENANCE_DIR}/state"   # kept by `carpctl maintenance`
 RC_LOCAL = "/etc/rc.local"
 RC_LOCAL_ORIGINAL = f"{MAINTENANCE_DIR}/rc.local.orig"
+BOOT_RESTORED_FILE = f"{STATE}/restored-at-boot"  # a line per unconfirmed deploy put back at boot
 BACKUPS = f"{STATE}/backups"                    # one backup set per deploy/rollback run
 MANIFEST = "MANIFEST"
