@@ -119,6 +119,17 @@ def test_a_bad_threshold_is_unknown_not_critical():
                            "'many' is not a whole number of 0 or more\n")
 
 
+def test_an_unknown_option_is_unknown_too_and_other_commands_keep_exit_2():
+    done = subprocess.run([sys.executable, "-m", "carpctl", "check", "--bogus"],
+                          capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (3, "CARP UNKNOWN - carpctl check: unrecognized "
+                                                 "arguments: --bogus\n")
+    done = subprocess.run([sys.executable, "-m", "carpctl", "status", "--bogus"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.endswith("carpctl status: error: unrecognized arguments: --bogus\n")
+
+
 def test_the_check_is_not_journaled(capsys, lab):
     from carpctl.runtime.history import History
 
