@@ -108,3 +108,31 @@ def test_a_stale_lock_of_another_run_still_needs_break_lock(lab, tmp_path, capsy
     path = book(tmp_path, "steps:\n  - {run: hostname, node: fw1}\n")
     assert main(["-i", str(lab.inventory), "run", str(path), "--yes"]) == 3
     assert "rerun with --break-lock" in capsys.readouterr().err
+
+
+def test_a_window_whose_process_was_killed_resumes_after_its_last_finished_step(lab, tmp_path):
+    """SIGKILL leaves no time to write anything at the end: what the resume needs is in the
+    journal from the start, and the lock the dead run left is taken over."""
+    from carpctl.runtime.history import History
+
+    path = book(tmp_path, THREE_STEPS)
+    lab.slow("pair1", "fw1", 60, r"touch /var/db/two")
+    process = subprocess.Popen([sys.executable, "-m", "carpctl", "-i", str(lab.inventory),
+                                "run", str(path), "--yes"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:   # "[pair1 2/3] fw1: run touch /var/db/two ..."
+            if "2/3" in line:
+                break
+        process.kill()
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    (killed,) = [r for r in History().runs(5) if r.command.startswith("run ")]
+    assert killed.exit_code is None and lab.node("pair1", "fw1").fs.exists(LOCK_OWNER)
+    lab.clear_faults("pair1", "fw1")
+
+    assert main(["-i", str(lab.inventory), "run", "--resume", killed.id, "--yes"]) == 0
+    assert (ran(lab, "/var/db/one"), ran(lab, "/var/db/three")) == (1, 1)
+    assert lab.node("pair1", "fw1").fs.exists("/var/db/two")
+    assert not lab.node("pair1", "fw1").fs.exists(LOCK_OWNER)

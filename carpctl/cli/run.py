@@ -95,6 +95,7 @@ def run(args: Namespace, out: Output) -> int:
                       f"It may move MASTER and reboot nodes (`--check` shows the plan).")
         session.run.details.update(playbook=str(Path(playbook.path).resolve()),
                                    pairs=[p.name for p in pairs])
+        session.run.save_details()
 
         def progress(task, total: int, text: str) -> None:
             where = f"[{pair.name} {task.index}/{total}] {task.describe()}"

@@ -108,6 +108,7 @@ def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: boo
         tasks = plan(playbook, pair, master)
         if session.run is not None:
             session.run.details.setdefault("masters", {})[pair.name] = master
+            session.run.save_details()
         if check:
             return PairRun(pair.name, master, tuple(tasks), ())
         done = set(resume_done or ())

@@ -299,6 +299,12 @@ class Run:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (self.id, seq, name, node, status, now, now, self._redact(json.dumps(data or {}))))
 
+    def save_details(self) -> None:
+        """Write `details` now, not only at the end: what a resume needs (the playbook,
+        its pairs, their MASTERs) must survive a process that is killed mid-run."""
+        self.history._write("UPDATE runs SET details = ? WHERE id = ?",
+                            (self._redact(json.dumps(self.details)), self.id))
+
     def finish(self, exit_code: int, summary: str) -> None:
         self.finished = True
         self.history._write(
