@@ -23,6 +23,7 @@ def results(answers: dict[str, tuple[int, str, str]] | None = None) -> dict[str,
         "relayd": (0, fixture("relayctl_show_summary.txt"), ""),
         "maintenance": (1, "", "cat: marker: No such file or directory\n"),
         "parked": (1, "", "cat: parked: No such file or directory\n"),
+        "boot_restored": (1, "", "cat: restored-at-boot: No such file or directory\n"),
         "interfaces": (0, fixture("ifconfig_carp_master_backup.txt"), ""),
         "group_demotes": (0, fixture("ifconfig_g_carp.txt"), ""),
         "carp_config": (0, "", ""),
@@ -46,6 +47,7 @@ def test_a_normal_batch_gives_every_fact():
     assert (state.demote, state.preempt, state.relayd_enabled) == (0, False, True)
     assert state.relayd.running and state.pf.enabled and state.maintenance is None
     assert state.parked is None and state.carp_stats.bad_auth == 12
+    assert state.boot_restored is None
     assert state.files == {"/etc/pf.conf": DIGEST, "/etc/relayd.conf": DIGEST}
 
 
@@ -81,3 +83,11 @@ def test_a_parked_record_counts_only_while_the_node_still_carries_it():
     # ...one that parked carp0 at 254 does not: a reboot put carp0 back to its own 0
     stale = "method=advskew parked=254 amount=0 carp0=0\n"
     assert parse_state("fw1", results({"parked": (0, stale, "")})).parked is None
+
+
+def test_the_last_deploy_put_back_at_boot_is_the_last_line_of_the_log():
+    log = ("Mon Nov 30 10:00:00 UTC 2026 run 20261130-095900-aaaa: unconfirmed at boot, restored\n"
+           "Tue Dec  1 03:12:09 UTC 2026 run 20261201-031000-bbbb: unconfirmed at boot, restored\n")
+    state = parse_state("fw1", results({"boot_restored": (0, log, "")}))
+    assert state.boot_restored == ("Tue Dec  1 03:12:09 UTC 2026 run 20261201-031000-bbbb: "
+                                   "unconfirmed at boot, restored")
