@@ -176,3 +176,20 @@ def test_a_command_is_never_retried_when_the_connection_drops(lab):
         assert [c for c in commands_seen(lab) if "hostname" in c] == ["hostname </dev/null"]
         assert connection.run(cmd("true")).ok  # the next command reconnects
         assert connection.connects == 2
+
+
+def test_a_batch_cut_by_a_dropped_connection_is_named_in_one_line(lab):
+    """The lock-and-read batch holds a dozen commands, multi-line scripts among them: the
+    error names it in one line, not as a page of shell printed as errors."""
+    script = cmd("sh", "-c", "for f in a b; do\necho \"$f\"\ndone")
+    lab.drop("pair1", "fw1", "^hostname$", count=2)
+    with NodeConnection(node_of(load(lab))) as connection:
+        with pytest.raises(ConnectionLost) as short:
+            connection.batch([script, HOSTNAME])
+        with pytest.raises(ConnectionLost) as long:
+            connection.batch([cmd("true"), script, *(cmd("echo", n) for n in range(30)),
+                              HOSTNAME])
+    assert short.value.message == ("fw1: connection lost while running: "
+                                   "sh -c 'for f in a b; do ...; hostname")
+    assert long.value.message == ("fw1: connection lost while running: "
+                                  "true and 32 more commands in one round trip")

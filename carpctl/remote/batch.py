@@ -35,6 +35,27 @@ class Result:
 
 
 
+NAME_WIDTH = 160   # how long a batch's name in an error may get before it is shortened
+
+
+def first_line(text: str) -> str:
+    """A command as an error names it: a multi-line script by its first line, so the
+    message stays one line (every line of an error is printed as an error)."""
+    head, *rest = text.splitlines() or [""]
+    return f"{head} ..." if rest else head
+
+
+def named(commands: Sequence[Command]) -> str:
+    """A batch as an error names it: its commands, or, when that would not fit one
+    readable line (the lock-and-read batch holds a dozen commands and scripts), the
+    first and how many follow it."""
+    firsts = [first_line(str(command)) for command in commands]
+    text = "; ".join(firsts)
+    if len(text) <= NAME_WIDTH:
+        return text
+    return f"{firsts[0]} and {len(firsts) - 1} more commands in one round trip"
+
+
 def new_nonce() -> str:
     """The markers' random part: a command's own output cannot forge a marker."""
     return secrets.token_hex(8)

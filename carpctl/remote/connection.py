@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from carpctl.errors import RemoteError
 from carpctl.remote import auth, known_hosts
-from carpctl.remote.batch import Result, batch_script, new_nonce, results
+from carpctl.remote.batch import Result, batch_script, first_line, named, new_nonce, results
 from carpctl.remote.commands import Command
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ class NodeConnection:
             # it dropped by itself since the last command: say so once instead of quietly
             # dialling again (a crashed node would cost a connect timeout per call)
             self.close()
-            raise ConnectionLost(self.node.name, self._redact(what or line), sent=False)
+            raise ConnectionLost(self.node.name, self._shown(what or line), sent=False)
         self.open()
         transport = self._conn.client.get_transport()
         try:
@@ -289,12 +289,15 @@ class NodeConnection:
             channel.close()
         except (TimeoutError, paramiko.SSHException, EOFError, OSError) as exc:
             self.close()
-            raise ConnectionLost(self.node.name, self._redact(what or line)) from exc
+            raise ConnectionLost(self.node.name, self._shown(what or line)) from exc
         if status == -1:  # channel closed without an exit status: the session was cut
             self.close()
-            raise ConnectionLost(self.node.name, self._redact(what or line))
+            raise ConnectionLost(self.node.name, self._shown(what or line))
         self.round_trips += 1
         return status, stdout, stderr
+
+    def _shown(self, line: str) -> str:
+        return first_line(self._redact(line))
 
     def _cut(self, lines: Sequence[str], lost: ConnectionLost, start: float) -> None:
         """Journal commands whose connection dropped under them: their outcome is unknown."""
@@ -332,7 +335,7 @@ class NodeConnection:
         with self._lock:
             start = time.monotonic()
             try:
-                _, out, err = self._exec(script, "; ".join(map(str, commands)))
+                _, out, err = self._exec(script, named(commands))
             except ConnectionLost as lost:
                 self._cut([c.line(become) for c in commands], lost, start)
                 raise
