@@ -186,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("fault", help="crash, power-on, reboot [DOWNTIME], ssh-down [off], "
                            "refuse-ssh [off], link DEV up|down, preempt on|off, allow on|off, "
                            "webhost ADDR up|down, slow SECONDS [REGEX], drop REGEX [COUNT [after]], "
-                           "doas permit|deny, disk-full [off], syspatch NAME..., clear")
+                           "doas permit|deny, disk-full [off], syspatch NAME..., clear, "
+                           "relayd-fail [off], reorder-kernel [SECONDS], carp-pass KEY "
+                           "[persistent], carp-garbage DEV ttl|short|checksum|version [COUNT]")
             q.add_argument("target", help="PAIR/NODE (PAIR for webhost)")
             q.add_argument("values", nargs="*")
         if name == "log":

@@ -114,6 +114,16 @@ def test_fault_words_become_the_labs_fault_calls(monkeypatch, tmp_path, words, n
     assert sent == [{"op": "fault", "name": name, "args": args, "kwargs": kwargs}]
 
 
+def test_lab_fault_help_names_every_fault_the_lab_knows(capsys):
+    """The help is written by hand (carpctl's CLI does not import the lab): it must not fall behind."""
+    from carpctl_lab.control import FAULTS
+
+    with pytest.raises(SystemExit):
+        main(["lab", "fault", "--help"])
+    named = {word.strip(",") for word in " ".join(capsys.readouterr().out.split()).split()}
+    assert set(FAULTS) - named == set()
+
+
 def test_fault_words_are_understood_by_the_labs_fault_methods(lab):
     """Every fault the CLI sends reaches a real Lab method that accepts its arguments."""
     from carpctl_lab import control
