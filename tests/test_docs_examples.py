@@ -148,5 +148,6 @@ def test_every_example_of_the_page_exits_and_prints_as_shown(page, tmp_path):
             absent = missing(example.shown, done.stdout)
             assert absent is None, f"{where} did not print:\n{absent}\nit printed:\n" \
                                    f"{done.stdout}"
-    finally:
-        shell("carpctl lab down --dir lab")
+    finally:   # every lab the page started, not only ./lab
+        for pid in tmp_path.rglob("lab.pid"):
+            shell(f"carpctl lab down --dir {pid.parent}")
