@@ -228,9 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:   # said by the command's own parser: `check` has its own error (exit 3)
-        subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        chosen = subcommands.choices.get(getattr(args, "command", None) or "", parser)
-        chosen.error(f"unrecognized arguments: {' '.join(extra)}")
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     for name in ("inventory", "json", "yes", "accept_new_host_keys"):
         if not hasattr(args, name):
             setattr(args, name, None if name == "inventory" else False)

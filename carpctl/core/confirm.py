@@ -17,9 +17,10 @@ The detached timer dies with the node. So the pending confirmation is kept on th
 node's disk (the marker) and checked at boot: while a timer is armed, /etc/rc.local
 holds BOOT_LINE, which runs every armed script at once (`sh confirm.sh boot`), so a
 node that reboots or crashes inside the window boots, then restores its previous
-files, and appends a line to BOOT_RESTORED_FILE (/var/carpctl/restored-at-boot) that
-`status` reports while the node's files differ from the inventory. The line leaves rc.local again when the timer is cancelled
-or has fired: rc.local ends byte for byte as it was.
+files, and appends a line to BOOT_RESTORED_FILE (/var/carpctl/restored-at-boot), which
+`status` reports while the node's files differ from the inventory. The line leaves
+rc.local again when the timer is cancelled or has fired: rc.local ends byte for byte
+as it was.
 """
 
 from __future__ import annotations

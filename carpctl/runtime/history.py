@@ -303,11 +303,13 @@ class Run:
         """Write `details` now, not only at the end: what a resume needs (the playbook,
         its pairs, their MASTERs) must survive a process that is killed mid-run."""
         self.history._write("UPDATE runs SET details = ? WHERE id = ?",
-                            (self._redact(json.dumps(self.details)), self.id))
+                            (self._details(), self.id))
+
+    def _details(self) -> str:
+        return self._redact(json.dumps(self.details))
 
     def finish(self, exit_code: int, summary: str) -> None:
         self.finished = True
         self.history._write(
             "UPDATE runs SET finished = ?, exit_code = ?, summary = ?, details = ? WHERE id = ?",
-            (time.time(), exit_code, self._redact(summary),
-             self._redact(json.dumps(self.details)), self.id))
+            (time.time(), exit_code, self._redact(summary), self._details(), self.id))
