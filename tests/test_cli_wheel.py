@@ -1,16 +1,16 @@
-"""A pip-installed carpctl, outside the source tree, has its playbooks, its guide and its licence.
+"""A pip-installed carpctl, outside the source tree: its playbooks, its guide, its licence,
+and a user's own pytest that keeps working without the lab extra.
 
-One test (building a wheel takes seconds): the wheel is built from this checkout,
-installed into a fresh virtualenv in tmp (its dependencies are borrowed from the
-test's own environment, nothing is downloaded), and run from a directory with no
-checkout in it, against the lab.
+The wheel is built from this checkout and installed with pytest, and nothing else, into a
+fresh virtualenv in tmp by pip itself (dependencies resolved from the package index, as a
+user's `pip install carpctl pytest` does; the test venv's site-packages are never seen
+there). So asyncssh, the `lab` extra, is missing there, as it is for most users.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -18,28 +18,50 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.slow
+
+ONE_LINE_TEST = "def test_mine():\n    assert 1 + 1 == 2\n"
+LAB_TEST = "def test_mine(lab):\n    pass\n"
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The bin/ directory of a fresh virtualenv holding only the wheel."""
+    """The bin/ directory of a fresh virtualenv holding the wheel and pytest, nothing more."""
     work = tmp_path_factory.mktemp("wheel")
-    pip = [sys.executable, "-m", "pip"]
-    subprocess.run([*pip, "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(work / "venv")],
-                   check=True)
-    python = work / "venv" / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                           "['purelib'])"], check=True, capture_output=True, text=True)
-    Path(site.stdout.strip(), "borrowed-dependencies.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n")   # a path line: its editable .pth is not run
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                    str(work / "dist"), str(ROOT)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True)
     (wheel,) = (work / "dist").glob("carpctl-*.whl")
-    subprocess.run([*pip, "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
-                   check=True, capture_output=True)
+    python = work / "venv" / "bin" / "python"
+    made = subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel), "pytest"],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
     return work / "venv" / "bin"
 
 
-@pytest.mark.slow
+def test_the_wheel_installs_without_the_lab_extra(installed):
+    found = subprocess.run([str(installed / "python"), "-c", "import asyncssh"],
+                           capture_output=True, text=True)
+    assert found.returncode != 0 and "asyncssh" in found.stderr
+
+
+def test_a_users_own_pytest_runs_beside_carpctl_without_the_lab_extra(installed, tmp_path):
+    (tmp_path / "test_mine.py").write_text(ONE_LINE_TEST)
+    shown = subprocess.run([str(installed / "pytest"), "-q", "-p", "no:cacheprovider"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "1 passed" in shown.stdout and "Error while loading" not in shown.stderr
+
+
+def test_the_lab_fixture_without_the_extra_says_how_to_install_it(installed, tmp_path):
+    (tmp_path / "test_mine.py").write_text(LAB_TEST)
+    shown = subprocess.run([str(installed / "pytest"), "-q", "-p", "no:cacheprovider"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 1
+    assert "pip install 'carpctl[lab]'" in shown.stdout
+    assert "Traceback" not in shown.stdout
+
+
 def test_an_installed_wheel_finds_its_playbooks_by_name_prints_its_guide_and_carries_its_licence(
         installed, lab, tmp_path):
     def carpctl(*argv: str) -> subprocess.CompletedProcess:
