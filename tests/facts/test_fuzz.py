@@ -32,12 +32,10 @@ from carpctl.facts import (
     parse_pfsync,
     parse_rcctl_check,
     parse_rcctl_get,
-    parse_rcctl_ls,
     parse_relayctl,
     parse_sha256,
     parse_sysctl,
     parse_syspatch,
-    parse_uname,
 )
 
 from ._fixtures import all_fixtures
@@ -60,9 +58,7 @@ TEXT_PARSERS = [
     parse_pf_info,
     count_states,
     parse_pf_errors,
-    parse_rcctl_ls,
     parse_relayctl,
-    parse_uname,
     parse_sha256,
     parse_syspatch,
 ]
