@@ -39,8 +39,9 @@ def results(answers: dict[str, tuple[int, str, str]] | None = None) -> dict[str,
     normal.update(answers or {})
     commands = fact_commands(STATUS, DESTS)
     assert list(commands) == list(normal)
-    return {name: Result("fw1", str(commands[name]), *answer, 0.0)
-            for name, answer in normal.items()}
+    return {name: Result(node="fw1", command=str(commands[name]), status=status, stdout=stdout,
+                         stderr=stderr, duration=0.0)
+            for name, (status, stdout, stderr) in normal.items()}
 
 
 def test_a_normal_batch_gives_every_fact():

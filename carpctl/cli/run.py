@@ -12,7 +12,7 @@ from carpctl.cli.session import confirmed, open_session
 from carpctl.errors import EXIT_OK, RefusedError, UsageError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Resumed:
     """What `run --resume RUN` continues: the window RUN belongs to (its first run and every
     resume of it), so that a resume of a resume neither repeats nor skips a step."""
@@ -48,8 +48,8 @@ def _resumed(session, run_id: str) -> Resumed:
                 pair, _, index = name[len("task "):].rpartition("#")
                 done.setdefault(pair, set()).add(int(index))
     details = earlier.details
-    return Resumed(window, frozenset(r.id for r in runs), details["playbook"], details["pairs"],
-                   details.get("masters", {}), done)
+    return Resumed(window=window, runs=frozenset(r.id for r in runs), playbook=details["playbook"],
+                   pairs=details["pairs"], masters=details.get("masters", {}), done=done)
 
 
 def list_playbooks(out: Output) -> int:

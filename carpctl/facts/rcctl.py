@@ -31,7 +31,7 @@ _NO_SUCH = re.compile(rf"rcctl: service (?P<name>{_SERVICE}) does not exist")
 _NEEDS_ROOT = re.compile(r"/etc/rc\.d/\S+: need root privileges")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServiceConfig:
     """How rc starts a service at boot.
 
@@ -125,7 +125,8 @@ def _special(lines: list[str]) -> ServiceConfig:
     match = _SPECIAL_LINE.fullmatch(lines[0])
     if not match:
         fail(_WHAT_GET, lines[0], "expected 'NAME=VALUE'")
-    return ServiceConfig(match["name"], match["value"] != "NO", None, special=True)
+    return ServiceConfig(name=match["name"], enabled=match["value"] != "NO", flags=None,
+                         special=True)
 
 
 def _optional_int(values: dict[str, str], name: str, var: str) -> int | None:

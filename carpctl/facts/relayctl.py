@@ -45,7 +45,7 @@ _NOT_RUNNING = re.compile(
 _DENIED = re.compile(r"relayctl: connect: \S+: Permission denied")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RelaydEntry:
     """One row: a redirect, table, host, relay or router.
 
@@ -161,7 +161,8 @@ def _entry(fields: list[str], line: str) -> RelaydEntry:
         fail(_WHAT, line, f"a {kind} has no availability")
     if not name:
         fail(_WHAT, line, "empty name")
-    return RelaydEntry(to_int(ident, _WHAT, line), kind, name, percent, status, parent)
+    return RelaydEntry(id=to_int(ident, _WHAT, line), type=kind, name=name, availability=percent,
+                       status=status, parent=parent)
 
 
 def _availability(value: str, line: str) -> float:

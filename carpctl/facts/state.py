@@ -147,7 +147,7 @@ def fact_commands(facts: Iterable[str], dests: Iterable[str] = ()) -> dict[str, 
     return named
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeState:
     """What one node looked like at one moment (None: not read or not understood).
 
@@ -223,7 +223,7 @@ class NodeState:
 
 
 def unreachable(node: str, exc: RemoteError) -> NodeState:
-    return NodeState(node, False, error=exc.message.removeprefix(f"{exc.node}: "),
+    return NodeState(node=node, reachable=False, error=exc.message.removeprefix(f"{exc.node}: "),
                      reason=exc.reason)
 
 
