@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import time
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 from dataclasses import dataclass
 from pathlib import Path
 
+from carpctl.cli.options import lock_options
 from carpctl.cli.output import Output
 from carpctl.cli.session import confirmed, open_session
 from carpctl.errors import EXIT_OK, RefusedError, UsageError
+
+HELP = "run a maintenance window from a playbook"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("playbook", nargs="?", metavar="PLAYBOOK")
+    p.add_argument("pairs", nargs="*", metavar="PAIR")
+    p.add_argument("--check", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--resume", metavar="RUN", help="resume a failed or interrupted run")
+    p.add_argument("--list", action="store_true", help="list the playbooks shipped with carpctl")
+    lock_options(p)
 
 
 @dataclass(frozen=True, kw_only=True)
