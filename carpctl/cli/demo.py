@@ -53,9 +53,10 @@ def run(args: Namespace, out: Output) -> int:
     from importlib import resources
 
     from carpctl.cli import main
-    from carpctl.cli.lab import lab_module
+    from carpctl.cli.lab import lab_extra
 
-    Lab = lab_module("lab").Lab
+    with lab_extra():
+        from carpctl_lab.lab import Lab
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="carpctl-demo-") as tmp:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from argparse import ArgumentParser, Namespace
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 
 from carpctl.cli.options import common, positive
 from carpctl.cli.output import Output
@@ -42,10 +42,12 @@ def add_arguments(p: ArgumentParser) -> None:
                             help="the lab's directory (default ./lab)")
 
 
-def lab_module(name: str) -> ModuleType:
-    """carpctl_lab.NAME, or a usage error saying how to install the `lab` extra."""
+@contextmanager
+def lab_extra() -> Iterator[None]:
+    """Around an import of carpctl_lab (inside a function: the product imports it nowhere
+    else): without the `lab` extra, a usage error saying how to install it."""
     try:
-        return importlib.import_module(f"carpctl_lab.{name}")
+        yield
     except ImportError as exc:
         if exc.name not in ("asyncssh", "carpctl_lab") and not (exc.name or "").startswith(
                 ("asyncssh.", "carpctl_lab.")):
@@ -55,7 +57,8 @@ def lab_module(name: str) -> ModuleType:
 
 
 def run(args: Namespace, out: Output) -> int:
-    lab_cli = lab_module("cli")
+    with lab_extra():
+        from carpctl_lab import cli as lab_cli
 
     directory = args.dir
     try:

@@ -3,6 +3,10 @@
 This is the one place that turns values into command lines, so quoting, doas and
 secret masking cannot be forgotten at a call site. Values are validated where
 they enter (inventory) and quoted here with shlex.quote.
+
+It is pure (no I/O) and sits in the bottom layer, remote, because the connection and
+the batches run its Command and every layer above builds them: facts and core use
+it, and only it, paths and batch, from remote (tests/facts/test_facts_imports.py).
 """
 
 from __future__ import annotations
