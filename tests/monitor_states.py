@@ -16,16 +16,19 @@ from carpctl.facts.state import NodeState
 
 
 def carp(name: str, state: str, vhid: int, advskew: int = 0) -> CarpInterface:
-    return CarpInterface(name, state, vhid, 1, advskew, "em0", state != "INIT", state != "INIT",
-                         ("192.168.1.123",), None)
+    return CarpInterface(name=name, state=state, vhid=vhid, advbase=1, advskew=advskew,
+                         carpdev="em0", up=state != "INIT", running=state != "INIT",
+                         addresses=("192.168.1.123",), carppeer=None)
 
 
 def relayd(*down: str, hosts=("192.168.1.2", "192.168.1.3"), running=True) -> RelaydSummary:
     if not running:
         return RelaydSummary(False, (), MappingProxyType({}))
-    entries = [RelaydEntry(1, "relay", "www", None, "active"),
-               RelaydEntry(2, "table", "webhosts:80", None, "active (2 hosts)")]
-    entries += [RelaydEntry(3 + i, "host", h, 100.0, "down" if h in down else "up")
+    entries = [RelaydEntry(id=1, type="relay", name="www", availability=None, status="active"),
+               RelaydEntry(id=2, type="table", name="webhosts:80", availability=None,
+                           status="active (2 hosts)")]
+    entries += [RelaydEntry(id=3 + i, type="host", name=h, availability=100.0,
+                            status="down" if h in down else "up")
                 for i, h in enumerate(hosts)]
     return RelaydSummary(True, tuple(entries), MappingProxyType({}))
 
@@ -35,16 +38,20 @@ def node(name: str, state: str = "MASTER", *, states: tuple[str, str] | None = N
     first, second = states or (state, state)
     skew = 0 if name == "fw1" else 100
     base = NodeState(
-        name, True, carp=(carp("carp0", first, 1, skew), carp("carp1", second, 2, skew)),
+        node=name, reachable=True,
+        carp=(carp("carp0", first, 1, skew), carp("carp1", second, 2, skew)),
         demote=0, sysctl=CarpSysctl(True, True, 2),
-        pfsync=Pfsync(True, True, True, "em2", None, 128, False),
-        pf=PfInfo(True, "0 days 01:00:00", 44, "err", None, None),
+        pfsync=Pfsync(present=True, up=True, running=True, syncdev="em2", syncpeer=None, maxupd=128,
+                      defer=False),
+        pf=PfInfo(enabled=True, since="0 days 01:00:00", states=44, debug="err", hostid=None,
+                  checksum=None),
         relayd_enabled=True, relayd=relayd())
     return replace(base, **changes)
 
 
 def unreachable(name: str) -> NodeState:
-    return NodeState(name, False, error="connect timed out after 0.5s", reason="timeout")
+    return NodeState(node=name, reachable=False, error="connect timed out after 0.5s",
+                     reason="timeout")
 
 
 class Status:

@@ -19,6 +19,10 @@ from pathlib import Path
 
 import asyncssh
 
+from carpctl.remote.commands import cmd
+
+HOSTNAME = cmd("hostname")   # a harmless command: did the connection work?
+
 
 class Agent:
     """A private ssh-agent; `add(key)` loads a key into it."""

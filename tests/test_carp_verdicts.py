@@ -16,18 +16,21 @@ SYNCED = Pfsync(present=True, up=True, running=True, syncdev="em2", syncpeer=Non
 
 
 def relayd(*hosts: str, running: bool = True) -> RelaydSummary:
-    entries = tuple(RelaydEntry(i, "host", f"10.0.0.{i}", 100.0, status)
+    entries = tuple(RelaydEntry(id=i, type="host", name=f"10.0.0.{i}", availability=100.0,
+                                status=status)
                     for i, status in enumerate(hosts, 1))
     return RelaydSummary(running, entries if running else (), MappingProxyType({}))
 
 
 def node(name: str, *states: str, advskew: int = 0, preempt: bool = True, **changes) -> NodeState:
     """A healthy node whose carpN has vhid N+1 in the given state."""
-    carp = tuple(CarpInterface(f"carp{i}", state, i + 1, 1, advskew, f"em{i}", True,
-                               state != "INIT", (f"192.0.2.{i + 1}",), None)
+    carp = tuple(CarpInterface(name=f"carp{i}", state=state, vhid=i + 1, advbase=1, advskew=advskew,
+                               carpdev=f"em{i}", up=True, running=state != "INIT",
+                               addresses=(f"192.0.2.{i + 1}",), carppeer=None)
                  for i, state in enumerate(states))
-    state = NodeState(name, True, carp=carp, demote=0, sysctl=CarpSysctl(True, preempt, 2),
-                      pfsync=SYNCED, relayd_enabled=True, relayd=relayd("up", "up"))
+    state = NodeState(node=name, reachable=True, carp=carp, demote=0,
+                      sysctl=CarpSysctl(True, preempt, 2), pfsync=SYNCED, relayd_enabled=True,
+                      relayd=relayd("up", "up"))
     return replace(state, **changes)
 
 
@@ -77,7 +80,8 @@ def test_masters_on_different_nodes_are_split_across_nodes():
 
 
 def test_an_unreachable_node_is_reported_with_its_reason_and_the_other_is_still_judged():
-    lost = NodeState("fw2", False, error="connection to 192.0.2.12:22 refused", reason="refused")
+    lost = NodeState(node="fw2", reachable=False, error="connection to 192.0.2.12:22 refused",
+                     reason="refused")
     verdict = verdict_of(master(preempt=False), lost)
     assert codes(verdict) == ["unreachable", "preempt-off"]
     assert verdict.findings[0].message == \

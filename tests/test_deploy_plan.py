@@ -21,15 +21,15 @@ def carp(state: str, vhid: int) -> CarpInterface:
 
 def test_the_backup_is_updated_first_and_the_master_last(inventory):
     pair = inventory.pair("pair1")
-    states = [NodeState("fw1", True, carp=(carp("MASTER", 1), carp("MASTER", 2))),
-              NodeState("fw2", True, carp=(carp("BACKUP", 1), carp("BACKUP", 2)))]
+    states = [NodeState(node="fw1", reachable=True, carp=(carp("MASTER", 1), carp("MASTER", 2))),
+              NodeState(node="fw2", reachable=True, carp=(carp("BACKUP", 1), carp("BACKUP", 2)))]
     assert rollout_order(pair, states) == ["fw2", "fw1"]
 
 
 def test_without_a_single_master_a_deploy_is_refused_but_check_goes_on(inventory):
     pair = inventory.pair("pair1")
-    split = [NodeState("fw1", True, carp=(carp("MASTER", 1), carp("BACKUP", 2))),
-             NodeState("fw2", True, carp=(carp("BACKUP", 1), carp("MASTER", 2)))]
+    split = [NodeState(node="fw1", reachable=True, carp=(carp("MASTER", 1), carp("BACKUP", 2))),
+             NodeState(node="fw2", reachable=True, carp=(carp("BACKUP", 1), carp("MASTER", 2)))]
     with pytest.raises(RefusedError, match="no single node is MASTER"):
         rollout_order(pair, split)
     assert rollout_order(pair, split, strict=False) == ["fw1", "fw2"]

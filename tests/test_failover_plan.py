@@ -18,18 +18,23 @@ SETTINGS = FailoverSettings()
 
 
 def node(name: str) -> Node:
-    return Node(name, "p", "127.0.0.1", 22, "root", "none", None, (), None, 5.0, {})
+    return Node(name=name, pair="p", host="127.0.0.1", port=22, user="root", become="none",
+                identity_files=None, known_hosts=(), proxy_jump=None, connect_timeout=5.0, vars={})
 
 
-PAIR = Pair("p", (node("fw1"), node("fw2")), SETTINGS, (), {}, Path("inventory.yml"))
+PAIR = Pair(name="p", nodes=(node("fw1"), node("fw2")), failover=SETTINGS, files=(), vars={},
+            source_file=Path("inventory.yml"))
 
 
 def state(name: str, states: tuple[str, ...], skew: int, *, preempt: bool = True,
           demote: int = 0, advbase: int = 1) -> NodeState:
-    carp = tuple(CarpInterface(f"carp{i}", s, i + 1, advbase, skew, f"em{i}", True, s != "INIT",
-                               (), None) for i, s in enumerate(states))
-    return NodeState(name, True, carp=carp, demote=demote, sysctl=CarpSysctl(True, preempt, 2),
-                     pfsync=Pfsync(True, True, True, "em2", None, 128, False))
+    carp = tuple(CarpInterface(name=f"carp{i}", state=s, vhid=i + 1, advbase=advbase, advskew=skew,
+                               carpdev=f"em{i}", up=True, running=s != "INIT", addresses=(),
+                               carppeer=None) for i, s in enumerate(states))
+    return NodeState(node=name, reachable=True, carp=carp, demote=demote,
+                     sysctl=CarpSysctl(True, preempt, 2),
+                     pfsync=Pfsync(present=True, up=True, running=True, syncdev="em2",
+                                   syncpeer=None, maxupd=128, defer=False))
 
 
 def plan_for(fw1: NodeState, fw2: NodeState, *, to="fw2", method="advskew", force=False):

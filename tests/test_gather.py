@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from facts._fixtures import fixture
 
-from carpctl.facts.state import STATUS, fact_commands, parse_state
+from carpctl.facts.state import FACTS, REGISTRY, STATUS, NodeState, fact_commands, parse_state
 from carpctl.remote.batch import Result
 
 DESTS = ("/etc/pf.conf", "/etc/relayd.conf")
@@ -37,8 +39,9 @@ def results(answers: dict[str, tuple[int, str, str]] | None = None) -> dict[str,
     normal.update(answers or {})
     commands = fact_commands(STATUS, DESTS)
     assert list(commands) == list(normal)
-    return {name: Result("fw1", str(commands[name]), *answer, 0.0)
-            for name, answer in normal.items()}
+    return {name: Result(node="fw1", command=str(commands[name]), status=status, stdout=stdout,
+                         stderr=stderr, duration=0.0)
+            for name, (status, stdout, stderr) in normal.items()}
 
 
 def test_a_normal_batch_gives_every_fact():
@@ -91,3 +94,9 @@ def test_the_last_deploy_put_back_at_boot_is_the_last_line_of_the_log():
     state = parse_state("fw1", results({"boot_restored": (0, log, "")}))
     assert state.boot_restored == ("Tue Dec  1 03:12:09 UTC 2026 run 20261201-031000-bbbb: "
                                    "unconfirmed at boot, restored")
+
+
+def test_every_fact_fills_a_field_of_the_node_state_and_one_name_is_one_command():
+    fields = {f.name for f in dataclasses.fields(NodeState)}
+    assert [fact.field for fact in REGISTRY if fact.field not in fields] == []
+    assert all(fact.command == FACTS[fact.name] for fact in REGISTRY)

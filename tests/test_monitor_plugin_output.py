@@ -22,7 +22,7 @@ def result(*statuses, thresholds=None):
 
 
 def states(count: int) -> PfInfo:
-    return PfInfo(True, None, count, "err", None, None)
+    return PfInfo(enabled=True, since=None, states=count, debug="err", hostid=None, checksum=None)
 
 
 def test_a_healthy_pair_gives_one_ok_line_with_its_perfdata():
@@ -82,8 +82,8 @@ def test_state_count_thresholds_replace_the_built_in_rule():
 
 
 def test_a_perfdata_label_with_a_quote_is_escaped_and_empty_trailing_fields_dropped():
-    assert str(PerfDatum("it's", 3)) == "'it''s'=3"
-    assert str(PerfDatum("x", 1, crit="1:", max=2)) == "'x'=1;;1:;;2"
+    assert str(PerfDatum(label="it's", value=3)) == "'it''s'=3"
+    assert str(PerfDatum(label="x", value=1, crit="1:", max=2)) == "'x'=1;;1:;;2"
 
 
 def test_a_check_that_cannot_run_is_unknown_on_one_line():

@@ -102,7 +102,8 @@ def test_a_resume_takes_over_the_lock_its_interrupted_run_left_on_an_unreachable
 def test_a_stale_lock_of_another_run_still_needs_break_lock(lab, tmp_path, capsys):
     from carpctl.runtime.lock import Owner
 
-    stale = Owner("20000101-000000-dead", "someone", "elsewhere", 1, 0.0, "run x pair1")
+    stale = Owner(run="20000101-000000-dead", user="someone", host="elsewhere", pid=1, since=0.0,
+                  command="run x pair1")
     lab.node("pair1", "fw2").fs.mkdir(LOCK_OWNER.rsplit("/", 1)[0], parents=True)
     lab.node("pair1", "fw2").fs.write_text(LOCK_OWNER, stale.line() + "\n")
     path = book(tmp_path, "steps:\n  - {run: hostname, node: fw1}\n")

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 from lab_inventories import load
-from ssh_support import Agent, fingerprint, locked_copy, new_key
+from ssh_support import HOSTNAME, Agent, fingerprint, locked_copy, new_key
 
-from carpctl.remote.commands import HOSTNAME
 from carpctl.remote.connection import ConnectError, NodeConnection
 
 

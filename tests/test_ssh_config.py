@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ssh_support import JumpHost, new_key
+from ssh_support import HOSTNAME, JumpHost, new_key
 
 from carpctl.inventory import InvalidInventory, load_inventory
-from carpctl.remote.commands import HOSTNAME
 from carpctl.remote.connection import ConnectError, NodeConnection
 
 EXAMPLE = Path(__file__).parents[1] / "inventory" / "example.yml"

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 from lab_inventories import generate_key, lab_inventory, load, public_line
+from ssh_support import HOSTNAME
 
 from carpctl.inventory import InvalidInventory
-from carpctl.remote.commands import HOSTNAME
 from carpctl.remote.connection import ConnectError, NodeConnection
 
 GARBAGE = "[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ\nnot-a-line\n"

@@ -14,11 +14,14 @@ from carpctl.render.templates import render_files
 def make_pair(tmp_path: Path, template: str, **variables) -> Pair:
     path = tmp_path / "t.conf.j2"
     path.write_text(template)
-    nodes = tuple(Node(name, "pair1", "127.0.0.1", 2200 + i, "root", "none", None, (), None,
-                       10.0, dict(variables)) for i, name in enumerate(("fw1", "fw2")))
-    spec = FileSpec(path, "/etc/t.conf", "other", 0o644)
-    return Pair("pair1", nodes, FailoverSettings(), (spec,), dict(variables),
-                tmp_path / "inventory.yml", DeploySettings())
+    nodes = tuple(Node(name=name, pair="pair1", host="127.0.0.1", port=2200 + i, user="root",
+                       become="none", identity_files=None, known_hosts=(), proxy_jump=None,
+                       connect_timeout=10.0, vars=dict(variables))
+                  for i, name in enumerate(("fw1", "fw2")))
+    spec = FileSpec(template=path, dest="/etc/t.conf", kind="other", mode=0o644)
+    return Pair(name="pair1", nodes=nodes, failover=FailoverSettings(), files=(spec,),
+                vars=dict(variables), source_file=tmp_path / "inventory.yml",
+                deploy=DeploySettings())
 
 
 def origins(tmp_path: Path, template: str, **variables) -> list[int] | None:

@@ -8,8 +8,9 @@ import time
 
 import pytest
 from lab_inventories import generate_key, load, public_line
+from ssh_support import HOSTNAME
 
-from carpctl.remote.commands import HOSTNAME, cmd
+from carpctl.remote.commands import cmd
 from carpctl.remote.connection import RETRY_DELAYS, ConnectError, ConnectionLost, NodeConnection
 
 

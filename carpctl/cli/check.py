@@ -10,10 +10,28 @@ A check runs every minute or so, so it is not journaled.
 from __future__ import annotations
 
 import sys
-from argparse import ArgumentParser, Namespace
+from argparse import ArgumentParser, ArgumentTypeError, Namespace
 
+from carpctl.cli.options import reading
 from carpctl.cli.output import Output
 from carpctl.errors import CarpctlError
+
+HELP = "a monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    reading(p)
+    p.add_argument("--warn", type=_count, metavar="N",
+                   help="WARNING when the nodes' pf state counts differ by more than N")
+    p.add_argument("--crit", type=_count, metavar="N",
+                   help="CRITICAL when the nodes' pf state counts differ by more than N")
+    p.error = usage_error(p)  # type: ignore[method-assign]  # a plugin exits 3, not 2
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return int(text)
 
 
 def run(args: Namespace, out: Output) -> int:

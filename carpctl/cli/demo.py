@@ -8,14 +8,19 @@ exactly what a user gets on a pair of their own.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
-from argparse import Namespace
-from importlib import resources
+from argparse import ArgumentParser, Namespace
 from pathlib import Path
 
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_OK, FailedError
+
+HELP = "start a lab pair and show carpctl on it, step by step"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    """No arguments of its own."""
+
 
 PATCHES = ["001_kernel", "002_relayd"]
 
@@ -44,10 +49,14 @@ def _steps(inventory: Path, syspatch: Path) -> list[tuple[str, list[str]]]:
 
 
 def run(args: Namespace, out: Output) -> int:
-    from carpctl.cli import main
-    from carpctl.cli.lab import lab_module
+    import tempfile
+    from importlib import resources
 
-    Lab = lab_module("lab").Lab
+    from carpctl.cli import main
+    from carpctl.cli.lab import lab_extra
+
+    with lab_extra():
+        from carpctl_lab.lab import Lab
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="carpctl-demo-") as tmp:

@@ -6,10 +6,32 @@ scripts read `"changes": true|false` from `--json`. See docs/deploy.md.
 
 from __future__ import annotations
 
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import lock_options, positive
 from carpctl.cli.output import Output
 from carpctl.cli.session import can_confirm, open_session
+
+HELP = "render, validate, install and apply the pair's files, BACKUP first"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("pairs", nargs="+", metavar="PAIR")
+    p.add_argument("--check", action="store_true", help="validate and show diffs, change nothing")
+    p.add_argument("--diff", action="store_true", help="show diffs and go on")
+    p.add_argument("--only", action="append", metavar="pf|relayd|FILE",
+                   help="deploy only these files (repeatable)")
+    p.add_argument("--handoff", action="store_true",
+                   help="hand MASTER to the updated BACKUP before updating the MASTER")
+    p.add_argument("--hand-back", action="store_true",
+                   help="with --handoff: give MASTER back to the original node at the end")
+    p.add_argument("--confirm-timeout", type=positive(float), metavar="S",
+                   help="seconds before a node restores its old pf rules unless confirmed")
+    p.add_argument("--parallel", type=positive(int), default=1, metavar="N",
+                   help="pairs deployed at once")
+    p.add_argument("--fail-fast", action="store_true", help="stop other pairs after a failure")
+    lock_options(p)
+
 
 RESULTS = {0: "ok", 1: "failed", 2: "bad inventory", 3: "refused", 4: "NEEDS A PERSON"}
 

@@ -8,24 +8,36 @@ as plain text, and `| less` works).
 
 from __future__ import annotations
 
-from argparse import Namespace
-from importlib import resources
+from argparse import ArgumentParser, Namespace
+from typing import TYPE_CHECKING
 
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_OK, UsageError
 
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+HELP = "print a page of the user guide (without TOPIC: the list of pages)"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("topic", nargs="?", metavar="TOPIC", help="e.g. failover, playbooks, guide")
+
+
 GUIDE = "guide"   # docs/README.md: the guide's first page and index
 
 
-def pages() -> dict[str, resources.abc.Traversable]:
+def pages() -> dict[str, Traversable]:
     """Topic -> page, in the order of the guide's index: the guide first, then by name."""
+    from importlib import resources
+
     folder = resources.files("carpctl") / "docs"
     found = {(GUIDE if item.name == "README.md" else item.name.rsplit(".", 1)[0]): item
              for item in folder.iterdir() if item.name.endswith((".md", ".yml"))}
     return dict(sorted(found.items(), key=lambda kv: (kv[0] != GUIDE, kv[0])))
 
 
-def title(page: resources.abc.Traversable) -> str:
+def title(page: Traversable) -> str:
     first = page.read_text().splitlines()[0]
     return first.lstrip("# ").strip() if first.startswith("#") else page.name
 

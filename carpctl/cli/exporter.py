@@ -7,14 +7,26 @@ journal row for its life; scrapes and reads are not journaled.
 
 from __future__ import annotations
 
-import threading
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import positive, reading
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_FAILED, EXIT_OK, FailedError
 
+HELP = "serve the pairs' metrics to Prometheus (/metrics) until Ctrl-C"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    reading(p)
+    p.add_argument("--listen", default="127.0.0.1:9732", metavar="HOST:PORT",
+                   help="address to serve on (default 127.0.0.1:9732, loopback only)")
+    p.add_argument("--max-age", type=positive(float), default=5.0, metavar="S",
+                   help="serve a read to every scrape for S seconds (default 5)")
+
 
 def run(args: Namespace, out: Output) -> int:
+    import threading
+
     from carpctl.cli.session import open_session
     from carpctl.flows.exporter import CachedReader, parse_listen, serve, served_address
     from carpctl.runtime.history import History

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import lock_options, positive
 from carpctl.cli.output import Output
 from carpctl.cli.session import can_confirm, open_session
 from carpctl.errors import EXIT_OK
+
+HELP = "hand MASTER to the other node, verified, undone on failure"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("pair", nargs="?", metavar="PAIR", help="may be omitted with one pair")
+    p.add_argument("--to", required=True, metavar="peer|NODE",
+                   help="`peer`: the node that is not MASTER now; or a node's name")
+    p.add_argument("--method", choices=("advskew", "carpdemote"),
+                   help="default: the pair's failover.method (advskew)")
+    p.add_argument("--timeout", type=positive(float), metavar="S",
+                   help="seconds to wait for the take-over")
+    p.add_argument("--keep-demoted", action="store_true",
+                   help="leave the old MASTER demoted (do not restore its advskew/demote counter)")
+    p.add_argument("--force", action="store_true", help="go on despite a split or double MASTER")
+    lock_options(p)
 
 
 def carp_rows(report) -> list[list[str]]:

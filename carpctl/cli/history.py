@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import time
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import positive
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_OK, UsageError
+
+HELP = "what carpctl did, when, by whom, with what result"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("run", nargs="?", metavar="RUN", help="show one run in detail")
+    p.add_argument("--limit", type=positive(int), default=30,
+                   help="how many runs to list (default 30)")
 
 
 def run(args: Namespace, out: Output) -> int:

@@ -8,16 +8,23 @@ written, so a second `init` cannot destroy an edited inventory.
 
 from __future__ import annotations
 
-from argparse import Namespace
-from importlib import resources
+from argparse import ArgumentParser, Namespace
 from pathlib import Path
 
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_OK, UsageError
 
+HELP = "write a starter inventory and templates to edit"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("directory", type=Path, metavar="DIR", help="where to write them")
+
 
 def starter_files() -> dict[str, bytes]:
     """Relative path in DIR -> content: inventory.yml and templates/*.j2."""
+    from importlib import resources
+
     examples = resources.files("carpctl") / "examples"
     files = {"inventory.yml": (examples / "inventory.yml").read_bytes()}
     for item in sorted((examples / "templates").iterdir(), key=lambda i: i.name):

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 from typing import Any
 
+from carpctl.cli.options import common
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_OK, UsageError
+
+HELP = "check, list or show the inventory"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("check", parents=[common()],
+                       help="validate the inventory and render every file")
+    actions.add_parser("list", parents=[common()], help="pairs, nodes and how each is reached")
+    show = actions.add_parser("show", parents=[common()],
+                              help="how one node is reached, and where each setting came from")
+    show.add_argument("node", metavar="NODE", help="NODE, or PAIR/NODE")
 
 
 def run(args: Namespace, out: Output) -> int:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import lock_options
 from carpctl.cli.output import Output
 from carpctl.cli.session import confirmed, open_session
 from carpctl.errors import EXIT_OK
+
+HELP = "keep a node out of MASTER, persistently, until exit"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("action", choices=("enter", "exit"))
+    p.add_argument("pair", metavar="PAIR")
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("--failback", action="store_true", help="on exit: hand MASTER back to NODE")
+    lock_options(p)
 
 
 def run(args: Namespace, out: Output) -> int:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import lock_options
 from carpctl.cli.output import Output
 from carpctl.cli.session import can_confirm, open_session
 from carpctl.errors import EXIT_OK
+
+HELP = "put a node back to its /etc/hostname.carpN and /etc/sysctl.conf"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("pair", metavar="PAIR")
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("--check", action="store_true", help="print the commands, change nothing")
+    lock_options(p)
 
 
 def to_json(report) -> dict:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import lock_options
 from carpctl.cli.output import Output
 from carpctl.cli.session import can_confirm, open_session
 from carpctl.errors import EXIT_OK
+
+HELP = "put back the configuration a deploy replaced"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("pair", metavar="PAIR")
+    p.add_argument("--node", metavar="NODE", help="only this node (default: both)")
+    p.add_argument("--to", metavar="RUN", help="the deploy run whose backups to restore "
+                   "(default: the last deploy)")
+    lock_options(p)
 
 
 def run(args: Namespace, out: Output) -> int:

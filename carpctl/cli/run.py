@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import time
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 from dataclasses import dataclass
 from pathlib import Path
 
+from carpctl.cli.options import lock_options
 from carpctl.cli.output import Output
 from carpctl.cli.session import confirmed, open_session
 from carpctl.errors import EXIT_OK, RefusedError, UsageError
 
+HELP = "run a maintenance window from a playbook"
 
-@dataclass(frozen=True)
+
+def add_arguments(p: ArgumentParser) -> None:
+    p.add_argument("playbook", nargs="?", metavar="PLAYBOOK")
+    p.add_argument("pairs", nargs="*", metavar="PAIR")
+    p.add_argument("--check", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--resume", metavar="RUN", help="resume a failed or interrupted run")
+    p.add_argument("--list", action="store_true", help="list the playbooks shipped with carpctl")
+    lock_options(p)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Resumed:
     """What `run --resume RUN` continues: the window RUN belongs to (its first run and every
     resume of it), so that a resume of a resume neither repeats nor skips a step."""
@@ -48,8 +60,8 @@ def _resumed(session, run_id: str) -> Resumed:
                 pair, _, index = name[len("task "):].rpartition("#")
                 done.setdefault(pair, set()).add(int(index))
     details = earlier.details
-    return Resumed(window, frozenset(r.id for r in runs), details["playbook"], details["pairs"],
-                   details.get("masters", {}), done)
+    return Resumed(window=window, runs=frozenset(r.id for r in runs), playbook=details["playbook"],
+                   pairs=details["pairs"], masters=details.get("masters", {}), done=done)
 
 
 def list_playbooks(out: Output) -> int:

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import time
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import positive, reading
 from carpctl.cli.output import Output
 from carpctl.cli.session import open_session
 from carpctl.errors import EXIT_FAILED, EXIT_OK, UsageError
+
+HELP = "health of every node and a verdict per pair"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    reading(p)
+    p.add_argument("--watch", nargs="?", type=positive(float), const=2.0, metavar="SECONDS",
+                   help="refresh every SECONDS (default 2) until Ctrl-C")
+    # monitoring (docs/monitoring.md)
+    p.add_argument("--format", choices=("table", "prometheus"), default="table",
+                   help="prometheus: the metrics `carpctl exporter` serves")
+    p.add_argument("--output", metavar="FILE", help="with --format prometheus: write "
+                   "FILE atomically (for node_exporter's textfile collector)")
 
 
 def run(args: Namespace, out: Output) -> int:

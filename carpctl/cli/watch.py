@@ -8,10 +8,23 @@ as under a service manager) is how it ends, so it ends with 0.
 from __future__ import annotations
 
 import json
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 
+from carpctl.cli.options import positive, reading
 from carpctl.cli.output import Output
 from carpctl.errors import EXIT_FAILED, EXIT_OK
+
+HELP = "follow the pairs and print one event per change until Ctrl-C"
+
+
+def add_arguments(p: ArgumentParser) -> None:
+    reading(p)
+    p.add_argument("--interval", type=positive(float), default=5.0, metavar="S",
+                   help="seconds between reads (default 5)")
+    p.add_argument("--exec", metavar="CMD",
+                   help="run CMD (with /bin/sh) for each event, the event as JSON on its stdin")
+    p.add_argument("--exec-timeout", type=positive(float), default=10.0, metavar="S",
+                   help="kill the hook after S seconds (default 10)")
 
 
 def run(args: Namespace, out: Output) -> int:

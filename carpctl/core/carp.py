@@ -25,7 +25,7 @@ class Finding:
     node: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PairVerdict:
     pair: str
     findings: tuple[Finding, ...]
@@ -118,7 +118,8 @@ def assess(pair: str, states: list[NodeState],
     if not pfsync:
         findings = [f for f in findings if f.code != "pfsync-down"]
     warnings = agreement_warnings(reachable) if len(reachable) == len(states) else []
-    return PairVerdict(pair, tuple(findings), master, table, tuple(warnings))
+    return PairVerdict(pair=pair, findings=tuple(findings), master=master, vhids=table,
+                       warnings=tuple(warnings))
 
 
 def _node_findings(state: NodeState, master: str | None,

@@ -27,7 +27,7 @@ KINDS = ("watching", "node-unreachable", "node-back", "master-moved", "demote-ch
          "verdict-changed")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Event:
     kind: str
     pair: str
@@ -49,7 +49,7 @@ class Event:
         return f"{self.timestamp} {self.pair}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PairSnapshot:
     """One read of a pair, reduced to what events compare."""
 
@@ -73,16 +73,17 @@ def snapshot(pair: str, verdict: PairVerdict, nodes: tuple[NodeState, ...] | lis
         if not known and unseen:
             known = previous.masters.get(vhid, ()) if previous else ()
         masters[vhid] = known
-    return PairSnapshot(pair, verdict.verdict, pair_severity(verdict, nodes), verdict.master,
-                        masters, {n.node: n for n in nodes})
+    return PairSnapshot(pair=pair, verdict=verdict.verdict, severity=pair_severity(verdict, nodes),
+                        master=verdict.master, masters=masters, nodes={n.node: n for n in nodes})
 
 
 def started(snap: PairSnapshot, at: float) -> Event:
     """The first line for a pair: where the watch starts from."""
     master = f", MASTER {snap.master}" if snap.master else ""
     unseen = [n for n, s in snap.nodes.items() if not s.reachable]
-    return Event("watching", snap.pair, f"watching: {snap.verdict} ({snap.severity.name}){master}"
-                 + (f"; unreachable: {', '.join(unseen)}" if unseen else ""), at,
+    return Event(kind="watching", pair=snap.pair,
+                 message=f"watching: {snap.verdict} ({snap.severity.name}){master}"
+                 + (f"; unreachable: {', '.join(unseen)}" if unseen else ""), at=at,
                  details={"verdict": snap.verdict, "severity": snap.severity.name,
                           "master": snap.master, "unreachable": unseen})
 
@@ -101,20 +102,22 @@ def diff(before: PairSnapshot, after: PairSnapshot, at: float) -> list[Event]:
             events.extend(_demote(after.pair, was, now, at))
             events.extend(_relayd(after.pair, was, now, at))
     if (before.verdict, before.severity) != (after.verdict, after.severity):
-        events.append(Event("verdict-changed", after.pair,
-                            f"verdict {before.verdict} -> {after.verdict} ({after.severity.name})",
-                            at, details={"from": before.verdict, "to": after.verdict,
-                                         "severity": after.severity.name,
-                                         "was_severity": before.severity.name}))
+        events.append(Event(
+            kind="verdict-changed", pair=after.pair,
+            message=f"verdict {before.verdict} -> {after.verdict} ({after.severity.name})", at=at,
+            details={"from": before.verdict, "to": after.verdict,
+                     "severity": after.severity.name, "was_severity": before.severity.name}))
     return events
 
 
 def _reachability(pair: str, was: NodeState, now: NodeState, at: float) -> Iterator[Event]:
     if was.reachable and not now.reachable:
-        yield Event("node-unreachable", pair, f"{now.node} unreachable ({now.reason}): {now.error}",
-                    at, now.node, {"reason": now.reason, "error": now.error})
+        yield Event(kind="node-unreachable", pair=pair,
+                    message=f"{now.node} unreachable ({now.reason}): {now.error}", at=at,
+                    node=now.node, details={"reason": now.reason, "error": now.error})
     elif now.reachable and not was.reachable:
-        yield Event("node-back", pair, f"{now.node} reachable again", at, now.node)
+        yield Event(kind="node-back", pair=pair, message=f"{now.node} reachable again", at=at,
+                    node=now.node)
 
 
 def _names(nodes: tuple[str, ...]) -> str:
@@ -132,7 +135,7 @@ def _masters(before: PairSnapshot, after: PairSnapshot, at: float) -> Iterator[E
             text = f"vhid {vhid}: no MASTER (was {_names(was)})"
         else:
             text = f"vhid {vhid}: MASTER moved from {_names(was)} to {now[0]}"
-        yield Event("master-moved", after.pair, text, at,
+        yield Event(kind="master-moved", pair=after.pair, message=text, at=at,
                     details={"vhid": vhid, "from": list(was), "to": list(now)})
 
 
@@ -141,10 +144,10 @@ def _demote(pair: str, was: NodeState, now: NodeState, at: float) -> Iterator[Ev
         return
     by = now.demote - was.demote
     cause = demote_cause(was, now, by)
-    yield Event("demote-changed", pair,
-                f"{now.node} carp demote counter {was.demote} -> {now.demote} ({by:+d}"
-                + (f", {cause})" if cause else ")"), at, now.node,
-                {"from": was.demote, "to": now.demote, "by": by, "cause": cause})
+    yield Event(kind="demote-changed", pair=pair,
+                message=f"{now.node} carp demote counter {was.demote} -> {now.demote} ({by:+d}"
+                + (f", {cause})" if cause else ")"), at=at, node=now.node,
+                details={"from": was.demote, "to": now.demote, "by": by, "cause": cause})
 
 
 def demote_cause(was: NodeState, now: NodeState, by: int) -> str | None:
@@ -173,7 +176,8 @@ def _relayd(pair: str, was: NodeState, now: NodeState, at: float) -> Iterator[Ev
         return
     if was.relayd.running != now.relayd.running:
         kind = "relayd-started" if now.relayd.running else "relayd-stopped"
-        yield Event(kind, pair, f"{now.node} relayd {kind.split('-')[1]}", at, now.node)
+        yield Event(kind=kind, pair=pair, message=f"{now.node} relayd {kind.split('-')[1]}", at=at,
+                    node=now.node)
         return
     if not now.relayd.running:
         return
@@ -181,5 +185,6 @@ def _relayd(pair: str, was: NodeState, now: NodeState, at: float) -> Iterator[Ev
     for host, up in after.items():
         if host in before and before[host] != up:
             state = "up" if up else "down"
-            yield Event(f"relayd-host-{state}", pair, f"{now.node} relayd host {host} {state}",
-                        at, now.node, {"host": host})
+            yield Event(kind=f"relayd-host-{state}", pair=pair,
+                        message=f"{now.node} relayd host {host} {state}", at=at, node=now.node,
+                        details={"host": host})

@@ -16,7 +16,7 @@ from carpctl.facts.state import NodeState
 from carpctl.inventory import FailoverSettings, Pair
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     pair: str
     source: str                          # the node handing MASTER over

@@ -30,7 +30,7 @@ class Sample:
     value: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Family:
     name: str
     help: str
@@ -74,7 +74,8 @@ SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def _families() -> dict[str, Family]:
-    return {name: Family(PREFIX + name, help, labels) for name, (help, labels) in SPECS.items()}
+    return {name: Family(name=PREFIX + name, help=help, labels=labels)
+            for name, (help, labels) in SPECS.items()}
 
 
 def families(statuses: Iterable, *, duration: float, timestamp: float) -> list[Family]:

@@ -48,7 +48,7 @@ class Step:
         return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Playbook:
     path: Path
     name: str
@@ -214,5 +214,6 @@ def load_playbook(path: str | Path) -> Playbook:
         sections[section] = tuple(steps)
     if not sections["steps"] and not sections["after"]:
         raise PlaybookError(f"{path}: no steps")
-    return Playbook(path, str(doc.get("name") or path.stem), serial, sections["steps"],
-                    sections["after"], str(doc.get("description") or ""))
+    return Playbook(path=path, name=str(doc.get("name") or path.stem), serial=serial,
+                    steps=sections["steps"], after=sections["after"],
+                    description=str(doc.get("description") or ""))

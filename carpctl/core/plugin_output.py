@@ -44,7 +44,7 @@ class StateDiffThresholds:
         return Severity.OK
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PerfDatum:
     label: str
     value: int
@@ -63,7 +63,7 @@ class PerfDatum:
         return ";".join(fields)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PairCheck:
     """One pair's contribution to the check: severity, graded findings and perfdata."""
 
@@ -109,8 +109,9 @@ def check_pair(pair: str, verdict: PairVerdict, nodes: Sequence[NodeState],
             findings.append((thresholds.grade(diff), Finding(
                 "pf-states-diff", f"pf state counts differ by {diff} ({a} {a_states}, "
                 f"{b} {b_states})")))
-    return PairCheck(pair, _headline(findings), verdict.master, worst(s for s, _ in findings),
-                     tuple(findings), _perfdata(pair, verdict, nodes, diff, thresholds))
+    return PairCheck(pair=pair, verdict=_headline(findings), master=verdict.master,
+                     severity=worst(s for s, _ in findings), findings=tuple(findings),
+                     perfdata=_perfdata(pair, verdict, nodes, diff, thresholds))
 
 
 def _headline(findings: Sequence[tuple[Severity, Finding]]) -> str:
@@ -129,18 +130,18 @@ def _perfdata(pair: str, verdict: PairVerdict, nodes: Sequence[NodeState], diff:
             continue   # no value is better than a made-up 0 on a graph
         prefix = f"{pair}_{node.node}"
         if node.demote is not None:
-            data.append(PerfDatum(f"{prefix}_demote", node.demote, min=0, max=255))
+            data.append(PerfDatum(label=f"{prefix}_demote", value=node.demote, min=0, max=255))
         if node.pf is not None:
-            data.append(PerfDatum(f"{prefix}_pf_states", node.pf.states, min=0))
+            data.append(PerfDatum(label=f"{prefix}_pf_states", value=node.pf.states, min=0))
     if diff is not None:
         warn, crit = thresholds.warn, thresholds.crit
-        data.append(PerfDatum(f"{pair}_pf_states_diff", diff,
-                              "" if warn is None else str(warn), "" if crit is None else str(crit),
-                              min=0))
+        data.append(PerfDatum(label=f"{pair}_pf_states_diff", value=diff,
+                              warn="" if warn is None else str(warn),
+                              crit="" if crit is None else str(crit), min=0))
     master = next((n for n in nodes if n.node == verdict.master), None)
     if master is not None and master.relayd is not None and master.relayd.running:
         hosts = master.relayd.hosts()
-        data.append(PerfDatum(f"{pair}_relayd_hosts_up", len(master.relayd.hosts_up()),
+        data.append(PerfDatum(label=f"{pair}_relayd_hosts_up", value=len(master.relayd.hosts_up()),
                               crit="1:" if hosts else "", min=0, max=len(hosts)))
     return tuple(data)
 

@@ -15,10 +15,10 @@ from carpctl.facts.ifconfig import (
     parse_pfsync,
 )
 from carpctl.facts.pfctl import PfError, PfInfo, count_states, parse_pf_errors, parse_pf_info
-from carpctl.facts.rcctl import ServiceConfig, parse_rcctl_check, parse_rcctl_get, parse_rcctl_ls
+from carpctl.facts.rcctl import ServiceConfig, parse_rcctl_check, parse_rcctl_get
 from carpctl.facts.relayctl import HostCheck, RelaydEntry, RelaydSummary, parse_relayctl
 from carpctl.facts.sysctl import CarpSysctl, carp_sysctl, parse_carp_sysctl, parse_sysctl
-from carpctl.facts.system import Uname, parse_sha256, parse_syspatch, parse_uname
+from carpctl.facts.system import parse_sha256, parse_syspatch
 
 __all__ = [
     "CARP_STATES",
@@ -32,7 +32,6 @@ __all__ = [
     "RelaydEntry",
     "RelaydSummary",
     "ServiceConfig",
-    "Uname",
     "carp_sysctl",
     "count_states",
     "parse_carp_interfaces",
@@ -43,10 +42,8 @@ __all__ = [
     "parse_pfsync",
     "parse_rcctl_check",
     "parse_rcctl_get",
-    "parse_rcctl_ls",
     "parse_relayctl",
     "parse_sha256",
     "parse_syspatch",
     "parse_sysctl",
-    "parse_uname",
 ]

@@ -32,7 +32,7 @@ _NOT_CARP = ("inet6", "dhcp", "autoconf", "up", "down", "description")
 _NUMBERS = {"vhid": (1, 255), "advbase": (0, 254), "advskew": (0, 254)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CarpConfig:
     """The carp settings one /etc/hostname.carpN gives its interface at boot.
 
@@ -69,7 +69,7 @@ def parse_hostname_carp(text: str) -> dict[str, CarpConfig]:
         header = _FILE.fullmatch(stripped)
         if header:
             if name is not None:
-                configs[name] = CarpConfig(name, **values)
+                configs[name] = CarpConfig(name=name, **values)
             name, values = header["name"], {}
             continue
         if name is None:
@@ -80,7 +80,7 @@ def parse_hostname_carp(text: str) -> dict[str, CarpConfig]:
             continue
         _apply(_options(stripped.split("#", 1)[0].split()), values, line)
     if name is not None:
-        configs[name] = CarpConfig(name, **values)
+        configs[name] = CarpConfig(name=name, **values)
     return configs
 
 

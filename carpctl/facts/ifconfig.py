@@ -48,7 +48,7 @@ _WHAT_PFSYNC = "ifconfig pfsync0"
 _WHAT_DEMOTE = "ifconfig -g carp"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CarpInterface:
     """One vhid of a carp interface, as this node sees it.
 
@@ -70,7 +70,7 @@ class CarpInterface:
     balancing: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Pfsync:
     """pfsync0 as ifconfig shows it; every field but `present` is empty if absent.
 
@@ -87,7 +87,8 @@ class Pfsync:
     defer: bool | None
 
 
-PFSYNC_ABSENT = Pfsync(False, False, False, None, None, None, None)
+PFSYNC_ABSENT = Pfsync(present=False, up=False, running=False, syncdev=None, syncpeer=None,
+                       maxupd=None, defer=None)
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,8 @@ def _pfsync_block(block: IfBlock) -> Pfsync:
     if len(lines) > 1:
         fail(_WHAT_PFSYNC, lines[1][1], "second pfsync line")
     if not lines:
-        return Pfsync(True, block.up, block.running, None, None, None, None)
+        return Pfsync(present=True, up=block.up, running=block.running, syncdev=None, syncpeer=None,
+                      maxupd=None, defer=None)
     text, raw = lines[0]
     pairs = _colon_pairs(text.split()[1:], raw)
     syncdev = require(pairs, "syncdev", _WHAT_PFSYNC, raw)

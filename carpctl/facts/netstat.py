@@ -43,7 +43,7 @@ def _singular(text: str) -> str:
     return re.sub(r"\b(packet|checksum|transition)s\b", r"\1", text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CarpStats:
     """The counters since boot (0 when a `-ss` listing left a line out)."""
 

@@ -31,7 +31,7 @@ _CURRENT_ENTRIES = re.compile(r" +current entries +(?P<count>[0-9]+)")
 _ERROR = re.compile(r"(?P<file>[^\s:][^:]*(?::[^:]+)*?):(?P<line>[0-9]{1,9}): ?(?P<message>.*)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PfInfo:
     """pf's status: whether it filters, for how long, and how many states it holds.
 

@@ -21,10 +21,8 @@ from carpctl.facts._text import content_lines, fail, single_line, to_int
 
 _WHAT_GET = "rcctl get"
 _WHAT_CHECK = "rcctl check"
-_WHAT_LS = "rcctl ls"
 
 _SERVICE = r"[_A-Za-z][_A-Za-z0-9]*"  # rc.subr's _rc_check_name
-_SERVICE_NAME = re.compile(_SERVICE)
 _FLAGS_LINE = re.compile(rf"(?P<name>{_SERVICE}?)_flags=(?P<value>.*)")
 _VARIABLE = re.compile(r"[a-z]+")
 _SPECIAL_LINE = re.compile(rf"(?P<name>{_SERVICE})=(?P<value>.*)")
@@ -33,7 +31,7 @@ _NO_SUCH = re.compile(rf"rcctl: service (?P<name>{_SERVICE}) does not exist")
 _NEEDS_ROOT = re.compile(r"/etc/rc\.d/\S+: need root privileges")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServiceConfig:
     """How rc starts a service at boot.
 
@@ -89,15 +87,6 @@ def parse_rcctl_check(text: str, exit_status: int) -> bool | None:
     return running
 
 
-def parse_rcctl_ls(text: str) -> tuple[str, ...]:
-    """The service names `rcctl ls on|off|all|started|...` printed, one per line."""
-    names = [line.strip() for line in content_lines(text, _WHAT_LS)]
-    for name in names:
-        if not _SERVICE_NAME.fullmatch(name):
-            fail(_WHAT_LS, name, "not a service name")
-    return tuple(names)
-
-
 def _missing_service(lines: list[str], exit_status: int) -> bool:
     return exit_status == 2 and len(lines) == 1 and bool(_NO_SUCH.fullmatch(lines[0].strip()))
 
@@ -136,7 +125,8 @@ def _special(lines: list[str]) -> ServiceConfig:
     match = _SPECIAL_LINE.fullmatch(lines[0])
     if not match:
         fail(_WHAT_GET, lines[0], "expected 'NAME=VALUE'")
-    return ServiceConfig(match["name"], match["value"] != "NO", None, special=True)
+    return ServiceConfig(name=match["name"], enabled=match["value"] != "NO", flags=None,
+                         special=True)
 
 
 def _optional_int(values: dict[str, str], name: str, var: str) -> int | None:

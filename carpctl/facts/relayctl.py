@@ -45,7 +45,7 @@ _NOT_RUNNING = re.compile(
 _DENIED = re.compile(r"relayctl: connect: \S+: Permission denied")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RelaydEntry:
     """One row: a redirect, table, host, relay or router.
 
@@ -89,9 +89,6 @@ class RelaydSummary:
     def hosts_up(self) -> tuple[RelaydEntry, ...]:
         """The backends relayd would forward to now (on the MASTER, what clients reach)."""
         return tuple(host for host in self.hosts() if host.status == "up")
-
-    def tables(self) -> tuple[RelaydEntry, ...]:
-        return self._of_type("table")
 
     def relays(self) -> tuple[RelaydEntry, ...]:
         return self._of_type("relay")
@@ -164,7 +161,8 @@ def _entry(fields: list[str], line: str) -> RelaydEntry:
         fail(_WHAT, line, f"a {kind} has no availability")
     if not name:
         fail(_WHAT, line, "empty name")
-    return RelaydEntry(to_int(ident, _WHAT, line), kind, name, percent, status, parent)
+    return RelaydEntry(id=to_int(ident, _WHAT, line), type=kind, name=name, availability=percent,
+                       status=status, parent=parent)
 
 
 def _availability(value: str, line: str) -> float:

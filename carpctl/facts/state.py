@@ -4,12 +4,26 @@ Every flow starts from the same reading (carpctl.runtime.read sends the commands
 the facts it needs in one round trip). A fact is matched to its parser by name, never
 by position. A parser that does not understand the output leaves that fact empty and
 says so in `problems`, so one odd line never hides the rest of a node's state.
+
+Adding a fact is one entry in REGISTRY, with its parser (a pure function in
+carpctl.facts, raising ParseError on output it does not understand) and the NodeState
+field of the same name:
+
+    Fact(name="release", command=C.cmd("uname", "-r"), parse=from_stdout(parse_release)),
+
+then name it in the tuple of facts a flow reads (STATUS, CARP, ...). `on_fail` says
+what a non-zero exit means (by default the fact is unknown: None, nothing reported),
+`missing` what a file that does not exist means, `fills` names the field when it is not
+the fact's name (two fields read from one command's output). Rules across facts (a
+parked record counts only while the node still carries it) come after the loop in
+parse_state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from carpctl.errors import ParseError, RemoteError
@@ -38,26 +52,87 @@ from carpctl.remote import commands as C
 from carpctl.remote.batch import Result
 from carpctl.remote.paths import BOOT_RESTORED_FILE, MAINTENANCE_FILE, PARKED_FILE
 
-#: every fact carpctl reads from a node, by name: the command that prints it
-FACTS: dict[str, C.Command] = {
-    "carp": C.IFCONFIG_CARP,            # carp interfaces, and pfsync0 (a member of group carp)
-    "demote": C.CARP_DEMOTE,
-    "sysctl": C.CARP_SYSCTL,
-    "carp_stats": C.CARP_STATS,      # counters: advertisements heard, and why some were dropped
-    "pf": C.PF_INFO,
-    "relayd_enabled": C.RELAYD_ENABLED,
-    "relayd": C.RELAYD_SUMMARY,
-    "maintenance": C.read_marker(MAINTENANCE_FILE),
-    "parked": C.read_marker(PARKED_FILE),
-    "boot_restored": C.read_marker(BOOT_RESTORED_FILE),  # deploys put back at boot, unconfirmed
-    "backups": C.LIST_BACKUP_SETS,
-    "interfaces": C.IFCONFIG_ALL,          # groups, link and subnet of every interface
-    "group_demotes": C.GROUP_DEMOTES,      # the counter of every group of a carp interface
-    "carp_config": C.HOSTNAME_CARP,        # /etc/hostname.carpN, pass replaced by its hash
-    "sysctl_conf": C.SYSCTL_CONF,
-    "pf_rules": C.PF_RULES,                # rc's temporary boot ruleset? relayd's anchor called?
-    "pf_anchors": C.PF_ANCHORS,
-}
+
+class OnFail(Enum):
+    """What a non-zero exit status of a fact's command means."""
+
+    UNKNOWN = "unknown"   # the fact is unknown (None), nothing to report
+    PARSE = "parse"       # the output answers all the same (an interface that does not
+    #                       exist, a disabled daemon, relayd not running); a refused doas
+    #                       is a problem
+    REPORT = "report"     # unknown, and what the command said goes into `problems`
+    IGNORE = "ignore"     # stdout is parsed whatever the status (a listing ending in `true`)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fact:
+    """One thing carpctl reads from a node: the command that prints it and its parser."""
+
+    name: str                            # what flows ask for, and the key of its result
+    command: C.Command
+    parse: Callable[[Result], Any]       # None: nothing to say (the field keeps its default)
+    on_fail: OnFail = OnFail.UNKNOWN
+    missing: Callable[[], Any] | None = None   # the value when the file does not exist
+    fills: str = ""                      # the NodeState field, when it is not `name`
+
+    @property
+    def field(self) -> str:
+        return self.fills or self.name
+
+
+def from_stdout(parser: Callable[[str], Any]) -> Callable[[Result], Any]:
+    return lambda result: parser(result.stdout)
+
+
+def from_output(parser: Callable[[str], Any]) -> Callable[[Result], Any]:
+    """stdout and stderr: where a command says "does not exist" or "not running"."""
+    return lambda result: parser(result.output)
+
+
+def _last_line(text: str) -> str | None:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else None
+
+
+#: every fact carpctl reads from a node, in the order parse_state reads them
+REGISTRY: tuple[Fact, ...] = (
+    # carp interfaces, and pfsync0 (a member of group carp) from the same output
+    Fact(name="carp", command=C.IFCONFIG_CARP, on_fail=OnFail.PARSE,
+         parse=lambda result: tuple(parse_carp_interfaces(result.output))),
+    Fact(name="demote", command=C.CARP_DEMOTE, parse=from_stdout(parse_group_demote)),
+    Fact(name="carp", fills="pfsync", command=C.IFCONFIG_CARP, on_fail=OnFail.PARSE,
+         parse=from_output(parse_pfsync)),
+    Fact(name="sysctl", command=C.CARP_SYSCTL, parse=from_stdout(parse_carp_sysctl)),
+    # counters: advertisements heard, and why some were dropped
+    Fact(name="carp_stats", command=C.CARP_STATS, parse=from_stdout(parse_carp_stats)),
+    Fact(name="pf", command=C.PF_INFO, on_fail=OnFail.REPORT, parse=from_stdout(parse_pf_info)),
+    # rcctl get exits 0 for an enabled daemon, 1 for a disabled one
+    Fact(name="relayd_enabled", command=C.RELAYD_ENABLED, on_fail=OnFail.PARSE,
+         parse=lambda result: parse_rcctl_get(result.output, result.status).enabled),
+    Fact(name="relayd", command=C.RELAYD_SUMMARY, on_fail=OnFail.PARSE,
+         parse=from_output(parse_relayctl)),
+    Fact(name="maintenance", command=C.read_marker(MAINTENANCE_FILE),
+         parse=from_stdout(lambda text: text.strip() or "yes")),
+    Fact(name="parked", command=C.read_marker(PARKED_FILE), parse=from_stdout(Parked.parse)),
+    # deploys put back at boot, unconfirmed: the last one
+    Fact(name="boot_restored", command=C.read_marker(BOOT_RESTORED_FILE),
+         parse=from_stdout(_last_line)),
+    Fact(name="backups", command=C.LIST_BACKUP_SETS, on_fail=OnFail.IGNORE,
+         parse=lambda result: tuple(parse_sets(result.stdout))),
+    # groups, link and subnet of every interface
+    Fact(name="interfaces", command=C.IFCONFIG_ALL, parse=from_stdout(parse_interfaces)),
+    # the counter of every group of a carp interface
+    Fact(name="group_demotes", command=C.GROUP_DEMOTES, parse=from_stdout(parse_group_demotes)),
+    # /etc/hostname.carpN, pass replaced by its hash
+    Fact(name="carp_config", command=C.HOSTNAME_CARP, parse=from_stdout(parse_hostname_carp)),
+    # rc's temporary boot ruleset? relayd's anchor called?
+    Fact(name="pf_rules", command=C.PF_RULES, parse=from_stdout(parse_pf_rules)),
+    Fact(name="pf_anchors", command=C.PF_ANCHORS, parse=from_stdout(parse_pf_anchors)),
+    Fact(name="sysctl_conf", command=C.SYSCTL_CONF, missing=dict,
+         parse=from_stdout(parse_sysctl_conf)),
+)
+#: every fact by name: the command that prints it
+FACTS: dict[str, C.Command] = {fact.name: fact.command for fact in REGISTRY}
 CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
 CONFIG = ("interfaces", "group_demotes", "carp_config", "sysctl_conf")  # what boot rebuilds
 STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked",
@@ -72,7 +147,7 @@ def fact_commands(facts: Iterable[str], dests: Iterable[str] = ()) -> dict[str, 
     return named
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeState:
     """What one node looked like at one moment (None: not read or not understood).
 
@@ -148,7 +223,7 @@ class NodeState:
 
 
 def unreachable(node: str, exc: RemoteError) -> NodeState:
-    return NodeState(node, False, error=exc.message.removeprefix(f"{exc.node}: "),
+    return NodeState(node=node, reachable=False, error=exc.message.removeprefix(f"{exc.node}: "),
                      reason=exc.reason)
 
 
@@ -159,69 +234,46 @@ def _missing(result: Result) -> bool:
 def parse_state(node: str, results: Mapping[str, Result]) -> NodeState:
     """Named results (see fact_commands) -> NodeState; facts not in `results` stay None."""
     problems: list[str] = []
+    values: dict[str, Any] = {}
+    for fact in REGISTRY:
+        result = results.get(fact.name)
+        value = None if result is None else _read(fact, result, problems)
+        if value is not None:
+            values[fact.field] = value
+    parked = values.get("parked")
+    # a reboot resets the runtime values: then the record is stale
+    if parked is not None and not parked.still_applies(values.get("carp", ()),
+                                                       values.get("demote")):
+        del values["parked"]
+    return NodeState(node=node, reachable=True, **values, files=_files(results, problems),
+                     problems=tuple(problems))
 
-    def parsed(name: str, parser: Callable[[str], Any], *, text: str | None = None,
-               when_ok: bool = False) -> Any:
-        result = results.get(name)
-        if result is None or (when_ok and not result.ok):
+
+def _read(fact: Fact, result: Result, problems: list[str]) -> Any:
+    """One fact's value from its command's result; None when unknown."""
+    if fact.missing is not None and _missing(result):
+        return fact.missing()
+    if not result.ok:
+        if fact.on_fail is OnFail.UNKNOWN:
             return None
-        if not result.ok and result.stderr.startswith("doas: "):
+        if fact.on_fail is OnFail.REPORT:
+            problems.append(f"{result.command}: {result.output.strip()[:200]}")
+            return None
+        if fact.on_fail is OnFail.PARSE and result.stderr.startswith("doas: "):
             problems.append(f"{result.command}: {result.stderr.strip()[:200]}")
             return None
-        try:
-            return parser(result.stdout if text is None else text)
-        except ParseError as exc:
-            problems.append(f"{result.command}: {exc}")
-            return None
-
-    ifconfig = results["carp"]
-    carp = tuple(parsed("carp", parse_carp_interfaces, text=ifconfig.output) or ())
-    demote = parsed("demote", parse_group_demote, when_ok=True)
-    values: dict[str, Any] = {
-        "carp": carp, "demote": demote,
-        "pfsync": parsed("carp", parse_pfsync, text=ifconfig.output),
-        "sysctl": parsed("sysctl", parse_carp_sysctl, when_ok=True),
-        "carp_stats": parsed("carp_stats", parse_carp_stats, when_ok=True),
-        "pf": parsed("pf", parse_pf_info, when_ok=True),
-    }
-    pf = results.get("pf")
-    if pf is not None and not pf.ok:
-        problems.append(f"{pf.command}: {pf.output.strip()[:200]}")
-    enabled = results.get("relayd_enabled")
-    if enabled is not None:
-        config = parsed("relayd_enabled", lambda text: parse_rcctl_get(text, enabled.status),
-                        text=enabled.output)
-        values["relayd_enabled"] = config.enabled if config else None
-    if "relayd" in results:
-        values["relayd"] = parsed("relayd", parse_relayctl, text=results["relayd"].output)
-    marker = results.get("maintenance")
-    if marker is not None:
-        values["maintenance"] = (marker.stdout.strip() or "yes") if marker.ok else None
-    parked = results.get("parked")
-    if parked is not None:
-        record = Parked.parse(parked.stdout) if parked.ok else None
-        # a reboot resets the runtime values: then the record is stale
-        values["parked"] = record if record and record.still_applies(carp, demote) else None
-    restored = results.get("boot_restored")
-    if restored is not None and restored.ok and restored.stdout.strip():
-        values["boot_restored"] = restored.stdout.strip().splitlines()[-1]
-    values["interfaces"] = parsed("interfaces", parse_interfaces, when_ok=True)
-    values["group_demotes"] = parsed("group_demotes", parse_group_demotes, when_ok=True)
-    values["carp_config"] = parsed("carp_config", parse_hostname_carp, when_ok=True)
-    values["pf_rules"] = parsed("pf_rules", parse_pf_rules, when_ok=True)
-    values["pf_anchors"] = parsed("pf_anchors", parse_pf_anchors, when_ok=True)
-    conf = results.get("sysctl_conf")
-    if conf is not None:
-        values["sysctl_conf"] = {} if _missing(conf) else parsed(
-            "sysctl_conf", parse_sysctl_conf, when_ok=True)
-    if "backups" in results:
-        values["backups"] = tuple(parse_sets(results["backups"].stdout))
-    values["files"] = _files(results, problems, parsed)
-    return NodeState(node, True, **values, problems=tuple(problems))
+    return _parsed(fact.parse, result, problems)
 
 
-def _files(results: Mapping[str, Result], problems: list[str],
-           parsed: Callable[..., Any]) -> dict[str, str | None]:
+def _parsed(parse: Callable[[Result], Any], result: Result, problems: list[str]) -> Any:
+    try:
+        return parse(result)
+    except ParseError as exc:
+        problems.append(f"{result.command}: {exc}")
+        return None
+
+
+def _files(results: Mapping[str, Result], problems: list[str]) -> dict[str, str | None]:
     """dest -> sha256, None when missing; a file that could not be read is left out."""
     files: dict[str, str | None] = {}
     for name, result in results.items():
@@ -229,7 +281,7 @@ def _files(results: Mapping[str, Result], problems: list[str],
             continue
         dest = name.removeprefix(_FILE)
         if result.ok:
-            files[dest] = parsed(name, parse_sha256)
+            files[dest] = _parsed(from_stdout(parse_sha256), result, problems)
         elif _missing(result):
             files[dest] = None
         else:  # unreadable (doas refused?): unknown, which is not "missing"

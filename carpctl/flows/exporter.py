@@ -99,10 +99,10 @@ def _registry(produce) -> CollectorRegistry:
 def exporter_registry(reader: CachedReader) -> CollectorRegistry:
     def produce() -> list[Family]:
         reading, age = reader.get()
-        extra = [Family(PREFIX + "scrape_age_seconds", "age of the read this scrape serves "
-                        "(reads are cached for --max-age)", ()),
-                 Family(PREFIX + "reads_total", "reads of the firewalls since the exporter "
-                        "started", (), kind="counter")]
+        extra = [Family(name=PREFIX + "scrape_age_seconds", labels=(),
+                        help="age of the read this scrape serves (reads are cached for --max-age)"),
+                 Family(name=PREFIX + "reads_total", labels=(), kind="counter",
+                        help="reads of the firewalls since the exporter started")]
         extra[0].add(age)
         extra[1].add(reader.reads)
         return reading_families(reading) + extra

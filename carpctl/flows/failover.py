@@ -49,7 +49,7 @@ POLL = 0.1          # seconds between two reads of both nodes while waiting
 SETTLE = ("carp_stats", *CARP)   # what the polls after the restore read: counter first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FailoverReport:
     pair: str
     source: str
@@ -164,8 +164,10 @@ def failover(session: Session, pair: Pair, *, to: str = "peer", method: str | No
         plan = preflight(pair, before, to=to, method=method, force=force, settings=settings)
         session.step("preflight", "ok", source=plan.source, target=plan.target, method=method)
         if plan.already:
-            return FailoverReport(pair.name, plan.source, plan.target, method, True, 0.0,
-                                  time.monotonic() - started, True, None, False, before, before)
+            return FailoverReport(pair=pair.name, source=plan.source, target=plan.target,
+                                  method=method, already=True, handover_seconds=0.0,
+                                  total_seconds=time.monotonic() - started, restored=True,
+                                  parked=None, unparked=False, before=before, after=before)
         if confirm is not None and not confirm(plan):
             raise RefusedError(f"{pair.name}: failover not confirmed; nothing changed")
         return _hand_over(session, pair, plan, before, timeout, keep_demoted, started, held)
@@ -204,11 +206,13 @@ def _hand_over(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeS
         raise _undo(session, pair, plan, before, changes, exc) from None
     changes.settled("unpark")   # the target's old parking stays undone: it is MASTER now
     final = held.finish(STATUS) or after
-    return FailoverReport(pair.name, source.name, target.name, plan.method, False, handover,
-                          time.monotonic() - started, restored, parked_note,
-                          plan.unpark_is_enough, before, final,
-                          tuple(filter(None, [unsynced_warning(pair),
-                                              *relayd_warnings(final.get(target.name))])))
+    return FailoverReport(pair=pair.name, source=source.name, target=target.name,
+                          method=plan.method, already=False, handover_seconds=handover,
+                          total_seconds=time.monotonic() - started, restored=restored,
+                          parked=parked_note, unparked=plan.unpark_is_enough, before=before,
+                          after=final,
+                          warnings=tuple(filter(None, [unsynced_warning(pair),
+                                                       *relayd_warnings(final.get(target.name))])))
 
 
 def relayd_warnings(master: NodeState | None) -> list[str]:

@@ -55,7 +55,7 @@ class Record:
             return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MaintenanceReport:
     pair: str
     node: str
@@ -97,8 +97,9 @@ def enter(session: Session, pair: Pair, node_name: str, *,
         states = held.states
         mine = states[node.name]
         if mine.reachable and mine.maintenance:
-            return MaintenanceReport(pair.name, node.name, "enter", False, False,
-                                     f"{node.name} is already in maintenance ({mine.maintenance})")
+            return MaintenanceReport(
+                pair=pair.name, node=node.name, action="enter", changed=False, handed_over=False,
+                note=f"{node.name} is already in maintenance ({mine.maintenance})")
         if not mine.reachable:
             raise RefusedError(f"{pair.name}: {node.name} is unreachable ({mine.reason})")
         why = _peer_is_healthy(states[peer.name])
@@ -123,8 +124,9 @@ def enter(session: Session, pair: Pair, node_name: str, *,
         except BaseException as exc:
             raise _undo_enter(session, node, changes, exc) from None
         session.step("maintenance-enter", "ok", node=node.name, record=record.line())
-        return MaintenanceReport(pair.name, node.name, "enter", True, handed_over,
-                                 f"{node.name} is demoted by {amount} now and at every boot "
+        return MaintenanceReport(pair=pair.name, node=node.name, action="enter", changed=True,
+                                 handed_over=handed_over,
+                                 note=f"{node.name} is demoted by {amount} now and at every boot "
                                  f"(/etc/rc.local) until `carpctl maintenance exit "
                                  f"{pair.name} {node.name}`")
 
@@ -190,8 +192,8 @@ def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = Fals
             raise RefusedError(f"{pair.name}: {node.name} is unreachable ({mine.reason})")
         record = Record.parse(mine.maintenance or "")
         if record is None:
-            return MaintenanceReport(pair.name, node.name, "exit", False, False,
-                                     f"{node.name} is not in maintenance")
+            return MaintenanceReport(pair=pair.name, node=node.name, action="exit", changed=False,
+                                     handed_over=False, note=f"{node.name} is not in maintenance")
         amount = min(record.amount, mine.demote or 0)
         pulls_back = bool(amount) and _removing_pulls_back(mine, states[peer.name], amount)
         runtime = ([] if not amount else
@@ -219,7 +221,8 @@ def exit_(session: Session, pair: Pair, node_name: str, *, failback: bool = Fals
             note = (f"{node.name} left maintenance but stays demoted at runtime (by {amount}) "
                     f"so MASTER stays on {peer.name}; hand it back with: carpctl failover "
                     f"{pair.name} --to {node.name}")
-        return MaintenanceReport(pair.name, node.name, "exit", True, failback, note)
+        return MaintenanceReport(pair=pair.name, node=node.name, action="exit", changed=True,
+                                 handed_over=failback, note=note)
 
 
 def _removing_pulls_back(mine: NodeState, theirs: NodeState, amount: int) -> bool:

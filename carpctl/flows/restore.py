@@ -30,7 +30,7 @@ from carpctl.runtime.signals import shielded
 from carpctl.runtime.undo import Changes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """What a restore of `node` sends, what puts the node back as it was, what it moves."""
 
@@ -49,7 +49,7 @@ class Plan:
                 f"{', '.join(map(str, sorted(self.moves)))}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RestoreReport:
     pair: str
     node: str
@@ -125,7 +125,8 @@ def plan_restore(pair: Pair, states: dict[str, NodeState], node: str) -> Plan:
     peer = next((s for n, s in states.items() if n != node), None)
     moves = _moves(mine, peer, new, bool(preempt if preempt is not None else mine.preempt),
                    removed) if commands and peer is not None and peer.reachable else {}
-    return Plan(pair.name, node, tuple(commands), tuple(reversed(undo)), tuple(said), moves)
+    return Plan(pair=pair.name, node=node, commands=tuple(commands), undo=tuple(reversed(undo)),
+                changes=tuple(said), moves=moves)
 
 
 def _moves(mine: NodeState, peer: NodeState, new: dict[str, tuple[int, int]], preempt: bool,
@@ -207,6 +208,6 @@ def _apply(session: Session, pair: Pair, plan: Plan, before: dict[str, NodeState
 
 def _report(plan: Plan, check: bool, changed: bool, before: dict[str, NodeState],
             after: dict[str, NodeState]) -> RestoreReport:
-    return RestoreReport(plan.pair, plan.node, check, changed,
-                         tuple(str(c) for c in plan.commands), plan.changes, plan.moves_line(),
-                         before, after)
+    return RestoreReport(pair=plan.pair, node=plan.node, check=check, changed=changed,
+                         commands=tuple(str(c) for c in plan.commands), changes=plan.changes,
+                         moves=plan.moves_line(), before=before, after=after)

@@ -94,15 +94,6 @@ def check_host(value: str) -> None:
         )
 
 
-def is_hostname_or_address(value: str) -> bool:
-    """True when ``check_host`` accepts the value."""
-    try:
-        check_host(value)
-    except ValueError:
-        return False
-    return True
-
-
 def check_ifname(value: str) -> None:
     """An OpenBSD interface name such as em0, carp1 or vlan100."""
     _check_word(value)

@@ -74,7 +74,7 @@ DOCUMENTATION_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
     "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FailoverSettings:
     """How ``carpctl failover`` moves MASTER away from a node.
 
@@ -111,7 +111,7 @@ class DeploySettings:
     confirm_timeout: float = 60.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FileSpec:
     """One file ``deploy`` renders and installs on both nodes.
 
@@ -151,7 +151,7 @@ def _argv(command: str | None, file: str) -> tuple[str, ...] | None:
     return tuple(word.format(file=file) for word in shlex.split(command))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Node:
     """One firewall and how to reach it, with every setting resolved.
 
@@ -217,7 +217,7 @@ def _is_documentation_address(host: str) -> bool:
                if network.version == address.version)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Pair:
     """Two nodes sharing CARP addresses, with what to deploy and how to fail over."""
 
@@ -362,7 +362,7 @@ def _read_files(
     pairs: RawPairs = {}
     for file in yaml_files:
         shown = str(file)
-        ctx = Ctx(file.resolve(), shown, "", environ, problems)
+        ctx = Ctx(file=file.resolve(), shown=shown, path="", environ=environ, problems=problems)
         with problems.collect():
             data = read_yaml(file, shown)
             if data is None:

@@ -45,7 +45,7 @@ def user_config() -> Path:
     return Path("~/.ssh/config").expanduser()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Jump:
     """One ProxyJump hop, resolved as ``ssh -J`` resolves it.
 
@@ -100,7 +100,7 @@ def ssh_config_lookup(path: Path | None, problems: Problems) -> Lookup:
         return lambda host: {}
     import paramiko
 
-    where = Ctx(path.resolve(), str(path), "", {}, problems)
+    where = Ctx(file=path.resolve(), shown=str(path), path="", environ={}, problems=problems)
     try:
         config = paramiko.SSHConfig.from_text(flatten(path))
     except (paramiko.SSHException, OSError, UnicodeDecodeError, ValueError) as exc:

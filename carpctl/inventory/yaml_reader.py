@@ -53,7 +53,7 @@ class Problems:
             raise InvalidInventory(self.errors)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Ctx:
     """Where a value is: its file (absolute and as shown), its dotted path."""
 
@@ -68,7 +68,8 @@ class Ctx:
             path = f"{self.path}[{key}]"
         else:
             path = f"{self.path}.{key}" if self.path else key
-        return Ctx(self.file, self.shown, path, self.environ, self.problems)
+        return Ctx(file=self.file, shown=self.shown, path=path, environ=self.environ,
+                   problems=self.problems)
 
     def fail(self, problem: str) -> None:
         self.problems.errors.append(InventoryError(self.shown, self.path, problem))

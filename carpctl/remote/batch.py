@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from carpctl.remote.commands import Command
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Result:
     """What one remote command did. `command` is the redacted line that ran."""
 
@@ -67,8 +67,9 @@ def results(node: str, commands: Sequence[Command], become: str, nonce: str, std
     command line into the text kept in the Result (redaction)."""
     outs = split(stdout, nonce, len(commands))
     errs = split(stderr, nonce, len(commands))
-    return [Result(node, shown(command.line(become)), outs[i][1], outs[i][0], errs[i][0],
-                   elapsed / len(commands)) for i, command in enumerate(commands)]
+    return [Result(node=node, command=shown(command.line(become)), status=outs[i][1],
+                   stdout=outs[i][0], stderr=errs[i][0], duration=elapsed / len(commands))
+            for i, command in enumerate(commands)]
 
 
 def batch_script(commands: Sequence[Command], become: str, nonce: str) -> str:

@@ -3,6 +3,10 @@
 This is the one place that turns values into command lines, so quoting, doas and
 secret masking cannot be forgotten at a call site. Values are validated where
 they enter (inventory) and quoted here with shlex.quote.
+
+It is pure (no I/O) and sits in the bottom layer, remote, because the connection and
+the batches run its Command and every layer above builds them: facts and core use
+it, and only it, paths and batch, from remote (tests/facts/test_facts_imports.py).
 """
 
 from __future__ import annotations
@@ -51,7 +55,6 @@ def sh(*parts: str) -> Command:
 IFCONFIG_CARP = cmd("ifconfig", "carp")
 IFCONFIG_ALL = cmd("ifconfig")                   # every interface: groups, link, subnets
 CARP_DEMOTE = cmd("ifconfig", "-g", "carp")
-PFSYNC = cmd("ifconfig", "pfsync0")
 CARP_SYSCTL = cmd("sysctl", "net.inet.carp")
 CARP_STATS = cmd("netstat", "-s", "-p", "carp")
 PF_INFO = cmd("pfctl", "-si", privileged=True)
@@ -60,8 +63,6 @@ PF_ANCHORS = cmd("pfctl", "-sA", privileged=True)
 RELAYD_ENABLED = cmd("rcctl", "get", "relayd")   # exit 0 enabled, 1 disabled
 RELAYD_CHECK = cmd("rcctl", "check", "relayd")
 RELAYD_SUMMARY = cmd("relayctl", "show", "summary", privileged=True)
-UNAME = cmd("uname", "-srm")
-HOSTNAME = cmd("hostname")
 SYSPATCH_PENDING = cmd("syspatch", "-c", privileged=True)
 SYSPATCH_APPLY = cmd("syspatch", privileged=True)
 

@@ -65,7 +65,7 @@ def _fabric_config():
     return Config(lazy=True, overrides={"load_ssh_configs": False})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Hop:
     """One SSH connection of a node's chain: a jump host, or (last) the node itself."""
 
@@ -80,13 +80,13 @@ class Hop:
 
 def hops(node: Node) -> list[Hop]:
     """The node's jump hosts (each with its own ssh config settings), then the node."""
-    chain = [Hop(f"jump host {j.name} ({j.host}:{j.port})", j.host, j.port, j.user,
-                 j.identity_files, known_hosts.HostKeyFiles.of(node.known_hosts,
-                                                               j.hash_known_hosts))
+    chain = [Hop(where=f"jump host {j.name} ({j.host}:{j.port})", host=j.host, port=j.port,
+                 user=j.user, identity_files=j.identity_files,
+                 keys=known_hosts.HostKeyFiles.of(node.known_hosts, j.hash_known_hosts))
              for j in node.jumps]
-    return [*chain, Hop(f"{node.host}:{node.port}", node.host, node.port, node.user,
-                        node.identity_files,
-                        known_hosts.HostKeyFiles.of(node.known_hosts, node.hash_known_hosts),
+    return [*chain, Hop(where=f"{node.host}:{node.port}", host=node.host, port=node.port,
+                        user=node.user, identity_files=node.identity_files,
+                        keys=known_hosts.HostKeyFiles.of(node.known_hosts, node.hash_known_hosts),
                         jump=False)]
 
 
@@ -303,9 +303,9 @@ class NodeConnection:
         """Journal commands whose connection dropped under them: their outcome is unknown."""
         if lost.sent:
             for line in lines:
-                self._record(Result(self.node.name, self._redact(line), -1, "",
-                                    "connection lost: outcome unknown\n",
-                                    time.monotonic() - start))
+                self._record(Result(node=self.node.name, command=self._redact(line), status=-1,
+                                    stdout="", stderr="connection lost: outcome unknown\n",
+                                    duration=time.monotonic() - start))
 
     def run(self, command: Command, *, check: bool = False) -> Result:
         line = command.line(self.node.become)
@@ -316,9 +316,9 @@ class NodeConnection:
             except ConnectionLost as lost:
                 self._cut([line], lost, start)
                 raise
-        result = Result(self.node.name, self._redact(line), status,
-                        out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                        time.monotonic() - start)
+        result = Result(node=self.node.name, command=self._redact(line), status=status,
+                        stdout=out.decode("utf-8", "replace"),
+                        stderr=err.decode("utf-8", "replace"), duration=time.monotonic() - start)
         self._record(result)
         if check and not result.ok:
             raise RemoteError(self.node.name, f"`{command}` failed (exit {status}): "

@@ -22,10 +22,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("carpctl")
 _lock = threading.Lock()
-_parsed: dict[Path, tuple[bytes, object]] = {}
+_parsed: dict[Path, tuple[bytes, KnownKeys]] = {}
 
 #: paramiko key names -> the TYPE OpenSSH's sshkey_type() prints ("ECDSA", not the curve).
 _OPENSSH_TYPES = {"ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA"}
@@ -77,20 +78,63 @@ class HostKeyFiles:
         return cls(tuple(files), record_in, hashed)
 
 
-def parsed(path: Path):
-    """A known_hosts file as paramiko HostKeys, parsed once per content of the file.
+class KnownKeys:
+    """One known_hosts file, indexed once: a lookup answers as paramiko's HostKeys.lookup.
 
-    paramiko's own loader is quadratic in the number of lines (with a hundred
-    nodes, reloading it for each connection cost more than the connections)
-    and raises on the first malformed line, which would stop every command.
-    Here a malformed line is skipped with a warning naming file:line; keys of
-    a type paramiko does not know and marker lines (@cert-authority,
-    @revoked) are skipped silently, as paramiko does. A missing file is an
-    empty one (the inventory loader refuses a missing file it names).
+    paramiko's HostKeys is quadratic to build (each add scans every entry) and scans
+    every entry per lookup. Here a plain name is a dict lookup; a hashed name
+    (`|1|salt|hmac`, HashKnownHosts yes) has its own salt, so those are checked one by
+    one, as OpenSSH does.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[str, Any]] = []       # (name as listed, key)
+        self._index: dict[tuple[str, str], int] = {}    # (name, key type) -> its entry
+        self._plain: dict[str, list[int]] = {}          # plain name -> its entries
+        self._hashed: list[int] = []                    # entries of hashed names
+
+    def add(self, name: str, key) -> None:
+        """One entry per (name, key type): a later line replaces the key, in place."""
+        at = self._index.get((name, key.get_name()))
+        if at is not None:
+            self._entries[at] = (name, key)
+            return
+        at = self._index[(name, key.get_name())] = len(self._entries)
+        self._entries.append((name, key))
+        if name.startswith("|1|"):
+            self._hashed.append(at)
+        else:
+            self._plain.setdefault(name, []).append(at)
+
+    def lookup(self, host: str) -> dict[str, Any]:
+        """Key type -> key for `host` (as known_hosts names it): the types in the order the
+        file lists them first, each with the key of the first entry that matches."""
+        import paramiko
+        from paramiko.util import constant_time_bytes_eq
+
+        matches = list(self._plain.get(host, ()))
+        for at in self._hashed:
+            name = self._entries[at][0]
+            if name == host or not host.startswith("|1|") and constant_time_bytes_eq(
+                    paramiko.HostKeys.hash_host(host, name), name):
+                matches.append(at)
+        keys: dict[str, Any] = {}
+        for at in sorted(matches):
+            key = self._entries[at][1]
+            keys.setdefault(key.get_name(), key)
+        return keys
+
+
+def parsed(path: Path) -> KnownKeys:
+    """A known_hosts file's keys, parsed once per content of the file, in linear time.
+
+    paramiko's own loader raises on the first malformed line, which would stop
+    every command. Here a malformed line is skipped with a warning naming
+    file:line; keys of a type paramiko does not know and marker lines
+    (@cert-authority, @revoked) are skipped silently, as paramiko does. A missing
+    file is an empty one (the inventory loader refuses a missing file it names).
     OSError if unreadable.
     """
-    import paramiko
-
     try:
         content = path.read_bytes()
     except FileNotFoundError:
@@ -99,11 +143,11 @@ def parsed(path: Path):
         cached = _parsed.get(path)
         if cached is not None and cached[0] == content:
             return cached[1]
-    keys = paramiko.HostKeys()
+    keys = KnownKeys()
     for number, line in enumerate(content.decode("utf-8", "replace").splitlines(), 1):
         entry = _entry(line.strip(), f"{path}:{number}")
         for name in entry.hostnames if entry is not None else ():
-            keys.add(name, entry.key.get_name(), entry.key)
+            keys.add(name, entry.key)
     with _lock:
         _parsed[path] = (content, keys)
     return keys
@@ -133,7 +177,7 @@ def verify_with(client, keys: HostKeyFiles, host: str, port: int, *, accept_new:
     name = host_key_name(host, port)
     known = client.get_host_keys()
     for path in keys.files:
-        for key_type, key in (parsed(path).lookup(name) or {}).items():
+        for key_type, key in parsed(path).lookup(name).items():
             known.add(name, key_type, key)
     client.set_missing_host_key_policy(_policy(keys, accept_new))
 

@@ -115,7 +115,7 @@ def _new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunSummary:
     id: str
     command: str
@@ -244,9 +244,11 @@ def unresolved(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _summary(row: tuple) -> RunSummary:
-    return RunSummary(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6],
-                      row[7], row[8], json.loads(row[9] or "{}"), row[10],
-                      json.loads(row[11] or "{}"), row[12], bool(row[13]))
+    return RunSummary(id=row[0], command=row[1], pairs=json.loads(row[2]), user=row[3], host=row[4],
+                      started=row[5], finished=row[6], exit_code=row[7], summary=row[8],
+                      details=json.loads(row[9] or "{}"), argv=row[10],
+                      options=json.loads(row[11] or "{}"), inventory=row[12],
+                      read_only=bool(row[13]))
 
 
 class Run:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 STALE_AFTER = 6 * 3600  # a lock this old belongs to a run that did not clean up
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Owner:
     run: str
     user: str
@@ -47,8 +47,8 @@ class Owner:
             key, _, value = word.partition("=")
             fields[key] = value
         try:
-            return cls(fields["run"], fields["user"], fields["host"], int(fields["pid"]),
-                       float(fields["since"]), command)
+            return cls(run=fields["run"], user=fields["user"], host=fields["host"],
+                       pid=int(fields["pid"]), since=float(fields["since"]), command=command)
         except (KeyError, ValueError):
             return None
 
@@ -83,8 +83,9 @@ class PairLock:
         self.break_stale = break_stale
         self.resuming = resuming   # runs this one continues: their stale lock is taken over
         run = session.run.id if session.run else "-"
-        self.owner = Owner(run, getpass.getuser(), socket.gethostname(), os.getpid(),
-                           time.time(), session.redact(command).replace("\n", " "))
+        self.owner = Owner(run=run, user=getpass.getuser(), host=socket.gethostname(),
+                           pid=os.getpid(), since=time.time(),
+                           command=session.redact(command).replace("\n", " "))
         self.held: list[Node] = []
         self.states: dict = {}            # the read taken with the lock (take)
         self._reported: set[str] = set()

@@ -46,7 +46,8 @@ def _exchange_node(session: Session, node: Node, facts: tuple[str, ...], dests: 
             raise
         return unreachable(node.name, exc), [], []
     reads = results[len(before):len(before) + len(named)]
-    state = parse_state(node.name, dict(zip(named, reads))) if named else NodeState(node.name, True)
+    state = parse_state(node.name, dict(zip(named, reads))) if named else NodeState(node=node.name,
+                                                                                    reachable=True)
     return (state, results[:len(before)],
             results[len(before) + len(named):])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 HEAVY = ("paramiko", "fabric", "invoke", "rich", "jinja2", "yaml", "asyncssh")
@@ -36,20 +37,53 @@ LAYERS = {   # a module may import its own layer and the layers below it, never 
 }
 
 
+LAB_COMMANDS = ("carpctl.cli.lab", "carpctl.cli.demo")   # may import carpctl_lab, lazily
+
+
 def layer(module: str) -> int:
     top = module.split(".")[1] if module.count(".") else "__init__"
     return LAYERS[top]
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every carpctl module a file imports, at the top or inside a function (lazily)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+def imports_of(path: Path) -> dict[str, bool]:
+    """Every carpctl (or lab) module a file imports, at the top or inside a function: whether
+    only lazily (inside a function)."""
+    found: dict[str, bool] = {}
+
+    def visit(node: ast.AST, lazy: bool) -> None:
+        names: list[str] = []
         if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
+            names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names.update([node.module] + [f"{node.module}.{a.name}" for a in node.names])
-    return {n for n in names if n.split(".")[0] in ("carpctl", "carpctl_lab")}
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            found[name] = found.get(name, True) and lazy
+        inside = lazy or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    visit(ast.parse(path.read_text()), False)
+    return {n: lazy for n, lazy in found.items() if n.split(".")[0] in ("carpctl", "carpctl_lab")}
+
+
+def by_name_only(path: Path) -> list[str]:
+    """Imports the rule cannot see: importlib.import_module(...) and __import__(...)."""
+    return [ast.unparse(node) for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in
+            ("import_module", "__import__")]
+
+
+def wrong_imports(module: str, path: Path, modules: Iterable[str]) -> list[str]:
+    """What `module` (at `path`) imports against the rule."""
+    wrong = [f"{module} imports by name: {call}" for call in by_name_only(path)]
+    for imported, lazy in imports_of(path).items():
+        if imported.split(".")[0] == "carpctl_lab":
+            if module not in LAB_COMMANDS or not lazy:
+                wrong.append(f"{module} imports the lab ({imported})")
+        elif imported in modules and imported != "carpctl" and layer(imported) > layer(module):
+            wrong.append(f"{module} (layer {layer(module)}) imports {imported} "
+                         f"(layer {layer(imported)})")
+    return wrong
 
 
 def product_modules() -> dict[str, Path]:
@@ -62,15 +96,7 @@ def product_modules() -> dict[str, Path]:
 
 def test_imports_point_one_way_from_the_cli_down_to_the_remote_layer():
     modules = product_modules()
-    wrong = []
-    for module, path in modules.items():
-        for imported in imports_of(path):
-            if imported.split(".")[0] == "carpctl_lab":
-                wrong.append(f"{module} imports the lab ({imported})")
-            elif imported in modules and imported != "carpctl" and \
-                    layer(imported) > layer(module):
-                wrong.append(f"{module} (layer {layer(module)}) imports {imported} "
-                             f"(layer {layer(imported)})")
+    wrong = [w for module, path in modules.items() for w in wrong_imports(module, path, modules)]
     assert wrong == []
 
 
@@ -79,6 +105,42 @@ def test_the_layer_rule_sees_a_wrong_import(tmp_path):
     bad.write_text("def f():\n    from carpctl.cli.output import Output\n")
     assert "carpctl.cli.output" in imports_of(bad)
     assert layer("carpctl.cli.output") > layer("carpctl.facts.state")
+
+
+def test_only_the_lab_commands_import_the_lab_and_only_lazily(tmp_path):
+    lazy, eager, by_name = (tmp_path / name for name in ("lazy.py", "eager.py", "by_name.py"))
+    lazy.write_text("def run():\n    from carpctl_lab import cli\n")
+    eager.write_text("from carpctl_lab import cli\n\ndef run():\n    from carpctl_lab import lab\n")
+    by_name.write_text("import importlib\n\ndef run():\n    importlib.import_module('carpctl_lab')\n")
+    assert wrong_imports("carpctl.cli.lab", lazy, ()) == []
+    assert wrong_imports("carpctl.cli.status", lazy, ()) == [
+        "carpctl.cli.status imports the lab (carpctl_lab)",
+        "carpctl.cli.status imports the lab (carpctl_lab.cli)"]
+    assert wrong_imports("carpctl.cli.demo", eager, ()) == [
+        "carpctl.cli.demo imports the lab (carpctl_lab)",
+        "carpctl.cli.demo imports the lab (carpctl_lab.cli)"]
+    assert wrong_imports("carpctl.cli.lab", by_name, ()) == [
+        "carpctl.cli.lab imports by name: importlib.import_module('carpctl_lab')"]
+
+
+# remote is the bottom layer, but only part of it talks SSH: commands.py (the command
+# lines), paths.py and batch.py (one script, its output cut back) are pure, and they are all
+# that the pure layers (facts, core) may use
+PURE_REMOTE = ("commands", "paths", "batch")
+
+
+def ssh_imports(path: Path) -> list[str]:
+    return [name for name in imports_of(path) if name.startswith("carpctl.remote.")
+            and name.split(".")[2] not in PURE_REMOTE]
+
+
+def test_parsers_and_pure_logic_use_only_the_pure_part_of_the_remote_layer(tmp_path):
+    modules = product_modules()
+    assert [f"{module}: {name}" for module, path in modules.items()
+            if module.split(".")[1:2] in (["facts"], ["core"]) for name in ssh_imports(path)] == []
+    bad = tmp_path / "bad.py"
+    bad.write_text("from carpctl.remote import commands\nfrom carpctl.remote.connection import X\n")
+    assert ssh_imports(bad) == ["carpctl.remote.connection", "carpctl.remote.connection.X"]
 
 
 def test_importing_the_python_api_loads_neither_rich_nor_asyncssh():

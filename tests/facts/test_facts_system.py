@@ -1,24 +1,15 @@
-"""What carpctl relies on from uname, sha256 and syspatch."""
+"""What carpctl relies on from sha256 and syspatch."""
 
 from __future__ import annotations
 
 import pytest
 
 from carpctl.errors import ParseError
-from carpctl.facts import Uname, parse_sha256, parse_syspatch, parse_uname
+from carpctl.facts import parse_sha256, parse_syspatch
 
 from ._fixtures import fixture
 
 DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-
-
-def test_uname_srm_gives_system_release_and_machine():
-    assert parse_uname(fixture("uname_srm.txt")) == Uname("OpenBSD", "7.6", "amd64")
-
-
-def test_uname_a_is_not_what_carpctl_runs_and_is_refused():
-    with pytest.raises(ParseError):
-        parse_uname("OpenBSD fw1.example.org 7.6 GENERIC.MP#338 amd64\n")
 
 
 def test_sha256_q_and_sha256_file_give_the_same_digest():

@@ -32,12 +32,10 @@ from carpctl.facts import (
     parse_pfsync,
     parse_rcctl_check,
     parse_rcctl_get,
-    parse_rcctl_ls,
     parse_relayctl,
     parse_sha256,
     parse_sysctl,
     parse_syspatch,
-    parse_uname,
 )
 
 from ._fixtures import all_fixtures
@@ -60,9 +58,7 @@ TEXT_PARSERS = [
     parse_pf_info,
     count_states,
     parse_pf_errors,
-    parse_rcctl_ls,
     parse_relayctl,
-    parse_uname,
     parse_sha256,
     parse_syspatch,
 ]
@@ -242,8 +238,9 @@ def carp_block(draw, name: str) -> tuple[str, list[CarpInterface]]:
     addresses = tuple(draw(st.lists(st.one_of(IPV4, IPV6), max_size=3)))
     kind = draw(st.sampled_from(["single", "balanced", "unconfigured"]))
     if kind == "unconfigured":
-        unconfigured = CarpInterface(name, "INIT", None, None, None, None, up, running, addresses,
-                                     None)
+        unconfigured = CarpInterface(name=name, state="INIT", vhid=None, advbase=None,
+                                     advskew=None, carpdev=None, up=up, running=running,
+                                     addresses=addresses, carppeer=None)
         return render_carp_block(name, up, running, [], addresses), [unconfigured]
     carpdev = draw(st.one_of(st.none(), IFNAMES))
     carppeer = draw(st.one_of(st.none(), IPV4))
@@ -262,7 +259,9 @@ def carp_block(draw, name: str) -> tuple[str, list[CarpInterface]]:
         lines = [f"\tcarp: {dev} advbase {advbase} balancing {mode}{peer}"]
         lines += [f"\t\tstate {s} vhid {v} advskew {k}" for s, v, k in zip(states, vhids, skews)]
     expected = [
-        CarpInterface(name, s, v, advbase, k, carpdev, up, running, addresses, carppeer, mode)
+        CarpInterface(name=name, state=s, vhid=v, advbase=advbase, advskew=k, carpdev=carpdev,
+                      up=up, running=running, addresses=addresses, carppeer=carppeer,
+                      balancing=mode)
         for s, v, k in zip(states, vhids, skews)
     ]
     return render_carp_block(name, up, running, lines, addresses), expected
@@ -275,13 +274,17 @@ def pfsync_block(draw) -> tuple[str, Pfsync]:
     text += "\tindex 9 priority 0 llprio 3\n"
     syncdev = draw(st.one_of(st.none(), IFNAMES))
     if syncdev is None:
-        return text + "\tgroups: carp pfsync\n", Pfsync(True, up, up, None, None, None, None)
+        return text + "\tgroups: carp pfsync\n", Pfsync(present=True, up=up, running=up,
+                                                        syncdev=None, syncpeer=None, maxupd=None,
+                                                        defer=None)
     syncpeer = draw(st.one_of(st.none(), IPV4))
     maxupd, defer = draw(st.integers(0, 255)), draw(st.booleans())
     peer = f"syncpeer: {syncpeer} " if syncpeer else ""
     text += (f"\tpfsync: syncdev: {syncdev} {peer}maxupd: {maxupd} "
              f"defer: {'on' if defer else 'off'}\n")
-    return text + "\tgroups: carp pfsync\n", Pfsync(True, up, up, syncdev, syncpeer, maxupd, defer)
+    return text + "\tgroups: carp pfsync\n", Pfsync(present=True, up=up, running=up,
+                                                    syncdev=syncdev, syncpeer=syncpeer,
+                                                    maxupd=maxupd, defer=defer)
 
 
 @ROUND_TRIP
@@ -319,7 +322,8 @@ def host_rows(draw, ident: int) -> tuple[list[str], RelaydEntry, HostCheck | Non
     parent = draw(st.one_of(st.none(), st.integers(1, 99)))
     label = name if parent is None else f"{name} parent {parent}"
     lines = [row(ident, "host", label, "" if percent is None else f"{percent:.2f}%", status)]
-    entry = RelaydEntry(ident, "host", name, percent, status, parent)
+    entry = RelaydEntry(id=ident, type="host", name=name, availability=percent, status=status,
+                        parent=parent)
     if not draw(st.booleans()):
         return lines, entry, None
     check = HostCheck(draw(st.integers(0, 99)), draw(st.integers(0, 99)),
@@ -343,7 +347,8 @@ def relayd_listing(draw) -> tuple[str, RelaydSummary]:
                 checks[ident] = check
         else:
             statuses = ["active (2 hosts)", "empty", "disabled"] if kind == "table" else ["active"]
-            entry = RelaydEntry(ident, kind, draw(NAMES), None, draw(st.sampled_from(statuses)))
+            entry = RelaydEntry(id=ident, type=kind, name=draw(NAMES), availability=None,
+                                status=draw(st.sampled_from(statuses)))
             lines = [row(ident, kind, entry.name, "", entry.status)]
         rows += lines
         entries.append(entry)

@@ -85,7 +85,8 @@ def restore_plan(backup: BackupSet, staged: tuple[Staged, ...], token: str,
                  before: NodeState) -> list[C.Command]:
     """Put the set back, reload what it holds, and put relayd back as it was: enabled or
     disabled, running or stopped (the timer runs the same commands)."""
-    previous = [Staged(s.dest, s.kind, s.apply, None, s.new_hash, s.old_hash)
+    previous = [Staged(dest=s.dest, kind=s.kind, apply=s.apply, temp=None, old_hash=s.new_hash,
+                       new_hash=s.old_hash)
                 for s in staged if s.old_hash is not None]
     commands = restore_commands(backup, token) + apply_commands(
         p for p in previous if p.kind != "relayd")

@@ -51,7 +51,7 @@ from carpctl.runtime.session import Session
 _PRINT = threading.Lock()   # diffs of pairs deployed in parallel must not interleave
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeployOptions:
     check: bool = False
     diff: bool = False
@@ -75,7 +75,7 @@ class NodeReport:
     backup: str | None = None       # the backup set this run made on the node
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PairReport:
     pair: str
     nodes: dict[str, NodeReport]
@@ -120,7 +120,7 @@ def deploy(session: Session, pairs: list[Pair], options: DeployOptions, *, paral
 def deploy_pair(session: Session, pair: Pair, options: DeployOptions,
                 run_id: str | None = None) -> PairReport:
     """One pair's deploy; failures become the report's exit code and summary."""
-    report = PairReport(pair.name, {n.name: NodeReport(n.name) for n in pair.nodes})
+    report = PairReport(pair=pair.name, nodes={n.name: NodeReport(n.name) for n in pair.nodes})
     try:
         _PairDeploy(session, pair, options, report, run_id or backups.new_run_id()).run()
     except CarpctlError as exc:
@@ -133,7 +133,7 @@ def deploy_pair(session: Session, pair: Pair, options: DeployOptions,
 
 
 def _skipped(pair: Pair) -> PairReport:
-    return PairReport(pair.name, {n.name: NodeReport(n.name) for n in pair.nodes},
+    return PairReport(pair=pair.name, nodes={n.name: NodeReport(n.name) for n in pair.nodes},
                       exit_code=3, summary=f"{pair.name}: skipped after another pair failed "
                       f"(--fail-fast); nothing changed")
 

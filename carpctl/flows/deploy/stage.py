@@ -43,7 +43,7 @@ CHECK_ALIVE = 3600.0               # a --check younger than this may still be ru
 _TOKEN = re.compile(r"carpctl-([0-9]{8}-[0-9]{6}-[0-9a-f]{4})((?:-check)?)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Staged:
     """A file ready to be renamed into place on one node."""
 
@@ -111,8 +111,9 @@ def upload(session: Session, pair: Pair, node: Node, changes: tuple[FileChange, 
         if keep:
             discard(conn, temps, None)
         raise
-    staged = tuple(Staged(change.dest, spec.kind, spec.apply_argv(), temp, change.live_hash,
-                          change.new_hash) for change, spec, temp in zip(changes, specs, temps))
+    staged = tuple(Staged(dest=change.dest, kind=spec.kind, apply=spec.apply_argv(), temp=temp,
+                          old_hash=change.live_hash, new_hash=change.new_hash)
+                   for change, spec, temp in zip(changes, specs, temps))
     return Candidate(node.name, staged, live)
 
 
@@ -122,8 +123,10 @@ def from_backup(session: Session, pair: Pair, node: Node, backup: BackupSet,
     sha256; a dest missing from it was not read and counts as different)."""
     specs = {spec.dest: spec for spec in pair.files}
     staged = tuple(
-        Staged(e.dest, e.kind, specs[e.dest].apply_argv() if e.dest in specs else None,
-               beside(e.dest, token) if e.sha256 else None, live.get(e.dest), e.sha256)
+        Staged(dest=e.dest, kind=e.kind,
+               apply=specs[e.dest].apply_argv() if e.dest in specs else None,
+               temp=beside(e.dest, token) if e.sha256 else None, old_hash=live.get(e.dest),
+               new_hash=e.sha256)
         for e in backup.entries if e.dest not in live or live[e.dest] != e.sha256)
     copies = [(s, s.temp) for s in staged if s.temp is not None]
     if not copies:
