@@ -34,6 +34,16 @@ def test_a_malformed_known_hosts_line_is_skipped_with_a_warning_naming_file_and_
     assert f"carpctl: warning: {lab.known_hosts}:2: skipped, not `HOST TYPE KEY`" in warnings
 
 
+def test_a_malformed_hashed_name_is_skipped_and_the_other_keys_still_work(lab, caplog):
+    key = lab.known_hosts.read_text().split("\n")[0].split(" ", 1)[1]
+    lab.known_hosts.write_text(f"|1|abc|def {key}\n" + lab.known_hosts.read_text())
+    with caplog.at_level(logging.WARNING, logger="carpctl"):
+        with NodeConnection(fw1(load(lab))) as connection:
+            assert connection.run(HOSTNAME).ok
+    assert f"carpctl: warning: {lab.known_hosts}:1: skipped, the hashed host name is not " \
+           f"`|1|SALT|HASH` in base64" in [r.getMessage() for r in caplog.records]
+
+
 def test_the_command_line_reports_a_malformed_line_and_still_works(lab):
     lab.known_hosts.write_text(GARBAGE + lab.known_hosts.read_text())
     shown = subprocess.run([sys.executable, "-m", "carpctl", "-i", str(lab_inventory(lab)),

@@ -165,11 +165,30 @@ def _entry(line: str, where: str):
         log.warning("carpctl: warning: %s: skipped, not `HOST TYPE KEY`", where)
         return None
     try:
-        return HostKeyEntry.from_line(line)
+        entry = HostKeyEntry.from_line(line)
     except (InvalidHostKey, paramiko.SSHException, ValueError) as exc:
         reason = exc.exc if isinstance(exc, InvalidHostKey) else exc
         log.warning("carpctl: warning: %s: skipped, the key is not valid (%s)", where, reason)
         return None
+    bad = next((n for n in entry.hostnames if n.startswith("|1|") and not _hashed_ok(n)), None)
+    if bad is not None:
+        log.warning("carpctl: warning: %s: skipped, the hashed host name is not "
+                    "`|1|SALT|HASH` in base64", where)
+        return None
+    return entry
+
+
+def _hashed_ok(name: str) -> bool:
+    """A hashed name paramiko can check a host against (else every lookup would raise)."""
+    parts = name.split("|")
+    if len(parts) != 4:
+        return False
+    try:
+        base64.b64decode(parts[2], validate=True)
+        base64.b64decode(parts[3], validate=True)
+    except ValueError:
+        return False
+    return True
 
 
 def verify_with(client, keys: HostKeyFiles, host: str, port: int, *, accept_new: bool) -> None:
