@@ -33,6 +33,7 @@ from carpctl.facts.carpconf import CarpConfig, parse_hostname_carp, parse_sysctl
 from carpctl.facts.interfaces import Interface, parse_group_demotes, parse_interfaces
 from carpctl.facts.netstat import CarpStats, parse_carp_stats
 from carpctl.facts.parked import Parked
+from carpctl.facts.release import KernVersion, parse_kern_version, parse_release
 from carpctl.facts.ruleset import parse_pf_anchors, parse_pf_rules
 from carpctl.remote import commands as C
 from carpctl.remote.batch import Result
@@ -57,11 +58,13 @@ FACTS: dict[str, C.Command] = {
     "sysctl_conf": C.SYSCTL_CONF,
     "pf_rules": C.PF_RULES,                # rc's temporary boot ruleset? relayd's anchor called?
     "pf_anchors": C.PF_ANCHORS,
+    "release": C.RELEASE,                  # uname -r
+    "kern_version": C.KERN_VERSION,        # the running kernel (carpctl.facts.release)
 }
 CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
 CONFIG = ("interfaces", "group_demotes", "carp_config", "sysctl_conf")  # what boot rebuilds
 STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked",
-          "boot_restored", *CONFIG, "pf_rules", "pf_anchors")
+          "boot_restored", *CONFIG, "pf_rules", "pf_anchors", "release", "kern_version")
 _FILE = "sha256 "                       # a deployed file's fact is named "sha256 DEST"
 
 
@@ -103,6 +106,8 @@ class NodeState:
     sysctl_conf: dict[str, str] | None = None      # /etc/sysctl.conf ({} when missing)
     pf_rules: tuple[str, ...] | None = None        # the loaded main ruleset (pfctl -sr)
     pf_anchors: tuple[str, ...] | None = None      # anchor paths below main (pfctl -sA)
+    release: str | None = None                     # uname -r
+    kern_version: KernVersion | None = None
     problems: tuple[str, ...] = ()
 
     @property
@@ -210,6 +215,8 @@ def parse_state(node: str, results: Mapping[str, Result]) -> NodeState:
     values["carp_config"] = parsed("carp_config", parse_hostname_carp, when_ok=True)
     values["pf_rules"] = parsed("pf_rules", parse_pf_rules, when_ok=True)
     values["pf_anchors"] = parsed("pf_anchors", parse_pf_anchors, when_ok=True)
+    values["release"] = parsed("release", parse_release, when_ok=True)
+    values["kern_version"] = parsed("kern_version", parse_kern_version, when_ok=True)
     conf = results.get("sysctl_conf")
     if conf is not None:
         values["sysctl_conf"] = {} if _missing(conf) else parsed(
