@@ -24,7 +24,7 @@ FAULTS = {  # name -> Lab method; arguments arrive as keywords
     "webhost": "webhost", "slow": "slow", "drop": "drop", "doas": "doas",
     "disk-full": "disk_full", "syspatch": "syspatch_pending", "clear": "clear_faults",
     "relayd-fail": "relayd_fails", "reorder-kernel": "reorder_kernel", "carp-pass": "carp_pass",
-    "carp-garbage": "carp_garbage", "upgrade": "upgrade",
+    "carp-garbage": "carp_garbage",
 }
 
 
