@@ -94,6 +94,7 @@ def write_image(fs: NodeFS, spec: PairSpec, index: int) -> None:
     """Lay down /etc and friends for node `index` (0 = primary) of the pair."""
     name = spec.nodes[index]
     fs.install("/etc/myname", f"{name}.{spec.name}.lab\n")
+    fs.install("/etc/installurl", "https://cdn.openbsd.org/pub/OpenBSD\n")  # as the installer writes it
     for dev, addr in zip(PHYSICAL, spec.node_addresses[index]):
         fs.install(f"/etc/hostname.{dev}", f"inet {addr} 255.255.255.0 NONE\n", mode=0o640)
     for carp in spec.carp:

@@ -299,6 +299,18 @@ class Lab:
     def syspatch_pending(self, pair: str, node: str, patches: Iterable[str]) -> None:
         self.node(pair, node).syspatch_pending = list(patches)
 
+    def upgrade(self, pair: str, node: str, **state: Any) -> None:
+        """What a release upgrade of the node meets (carpctl_lab.openbsd.sysupgrade.Upgrade):
+        `mirror_ok=False`, `published=["7.6"]`, `outcome="fails"|"hangs"`,
+        `conflicts=["/etc/ssh/sshd_config"]` (sysmerge leaves them; `[]`: merged by hand),
+        `firmware_new=[...]`, `usr_used_percent=`, `home_avail_kb=`."""
+        with self.pairs[pair].lock:
+            target = self.node(pair, node).upgrade
+            for key, value in state.items():
+                if not hasattr(target, key):
+                    raise ValueError(f"no upgrade state {key!r}")
+                setattr(target, key, tuple(value) if key == "published" else value)
+
     def relayd_fails(self, pair: str, node: str, fails: bool = True) -> None:
         """relayd dies at start although relayd.conf parses: `rcctl start relayd` prints
         `relayd(failed)` and exits 1, at boot too. Stays until cleared."""

@@ -21,6 +21,7 @@ from .netstart import ifconfig_argvs, rc_conf_flags, sysctl_settings
 from .openbsd.ifaces import physical_ifaces
 from .openbsd.pf_proto import proto_passes
 from .openbsd.pf_ssh import ssh_verdict
+from .openbsd.sysupgrade import Upgrade, boot_loader, first_boot
 from .proc import DropConnection, Proc, Registry
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ class Node:
         self.sysctl: dict[str, str] = {}
         self.ifaces: dict[str, Any] = {}   # name -> openbsd.ifaces.Iface
         self.syspatch_pending: list[str] = []
+        self.upgrade = Upgrade()           # release, and what a sysupgrade of it meets
         self.booted_at = 0.0               # wall clock of the last boot (kern.boottime)
         self.kernel_build = 1              # `uname -v` GENERIC.MP#N; a relinked kernel counts up
         self.kernel_relinked = False       # syspatch relinked a kernel that a reboot will load
@@ -235,6 +237,8 @@ class Node:
         `settled` builds the node as if it had booted long ago (the lab's start-up):
         no boot-time demotion and sshd at once, so a pair is usable immediately.
         """
+        if boot_loader(self, now):         # /bsd.upgrade: the installer, not /etc/rc
+            return
         timing = self.pair.timing
         self.generation += 1
         generation = self.generation
@@ -265,6 +269,7 @@ class Node:
         self.relayd = RelaydState()
         if "relayd" in rc_conf_flags(self._read("/etc/rc.conf.local")):
             self.system(["rcctl", "start", "relayd"])
+        first_boot(self)                   # rc.sysmerge and rc.firsttime left by an upgrade
         if self.fs.isfile("/etc/rc.local"):  # etc/rc runs it before lowering its demotion
             self.system(["sh", "/etc/rc.local"])
         self.ssh_ready_at = now if settled else now + timing.ssh_delay

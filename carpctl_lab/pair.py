@@ -29,6 +29,8 @@ class Timing:
     bulk_time: float = 1.5       # pfsync0 up to its bulk update being done (-32)
     reorder_time: float = 0.0    # power-on to the end of rc's background reorder_kernel
     reboot_downtime: float = 2.0
+    installer_time: float = 2.0  # bsd.upgrade booted to the installer's own reboot (sysupgrade)
+    watchdog_time: float = 3.0   # a failed unattended upgrade until install.sub's watchdog reboots
 
 
 class LabPair:

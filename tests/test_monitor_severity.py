@@ -20,7 +20,7 @@ from carpctl.core.severity import (
 ROOT = Path(__file__).parents[1]
 DOC = ROOT / "docs" / "monitoring.md"
 # codes that never make a pair unhealthy (status warnings) or that only monitoring adds
-NOT_VERDICTS = {"equal-advskew", "relayd-host-disabled", "no-backend"}
+NOT_VERDICTS = {"equal-advskew", "relayd-host-disabled", "no-backend", "mixed-release"}
 
 
 def test_every_verdict_code_has_a_severity_of_its_own():

@@ -40,7 +40,7 @@ def test_a_playbook_mistake_is_reported_with_the_step_before_anything_runs(tmp_p
 
 def test_every_shipped_playbook_is_valid():
     names = sorted(p.name for p in SHIPPED.glob("*.yml"))
-    assert names == ["deploy-handoff.yml", "reboot.yml", "syspatch.yml"]
+    assert names == ["deploy-handoff.yml", "reboot.yml", "syspatch.yml", "upgrade.yml"]
     for path in SHIPPED.glob("*.yml"):
         load_playbook(path)
 

@@ -81,6 +81,8 @@ def node_json(state: NodeState) -> dict[str, Any]:
                 "hosts_up": sum(1 for h in hosts if h.status == "up"), "hosts_total": len(hosts)},
         maintenance=state.maintenance,
         parked=state.parked.line() if state.parked else None,
+        release=state.release,
+        kern_version=state.kern_version.line if state.kern_version else None,
         files=state.files,
         problems=list(state.problems),
     )

@@ -15,7 +15,7 @@ from carpctl.facts.state import NodeState
 SEVERITY = ("unreachable", "split-brain", "carp-disallowed", "pass-mismatch", "carp-mismatch",
             "no-master", "boot-ruleset", "masters-split", "carp-init", "maintenance-lost", "demoted",
             "maintenance", "relayd-down", "relayd-anchor", "pfsync-down", "preempt-off", "webhosts-down",
-            "runtime-drift", "drift", "restored-at-boot", "unparsed")
+            "runtime-drift", "drift", "release-pin", "restored-at-boot", "unparsed")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@
     after:                # pair-level steps once every node is done
       - failover: back
 
+`before:` holds pair-level steps run once before the first node (the upgrade's preflight).
+
 The vocabulary is small and fixed (STEP_KINDS). Without `serial`, steps that act
 on one node name it with `node: NAME|master|backup`. Every error names the file
 and the step (`steps[2] (reboot): ...`).
@@ -21,16 +23,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from carpctl.errors import UsageError
+from carpctl.errors import FailedError, UsageError
 
-NODE_STEPS = {"maintenance", "run", "reboot", "syspatch", "failover"}
-PAIR_STEPS = {"wait", "deploy", "pause", "confirm"}
+UPGRADE_STEPS = {"sysupgrade", "sysmerge", "fw_update", "pkg_add"}
+NODE_STEPS = {"maintenance", "run", "reboot", "syspatch", "failover"} | UPGRADE_STEPS
+PAIR_STEPS = {"wait", "deploy", "pause", "confirm", "preflight"}
 STEP_KINDS = NODE_STEPS | PAIR_STEPS
-TOP_KEYS = {"name", "description", "serial", "steps", "after"}
+TOP_KEYS = {"name", "description", "serial", "before", "steps", "after"}
 
 
 class PlaybookError(UsageError):
     """A mistake in a playbook file (exit 2, before anything runs)."""
+
+
+@dataclass(frozen=True)
+class Done:
+    """A step's outcome: the journal's one-line note and what the node printed."""
+
+    note: str
+    output: str = ""
+
+
+class StepFailed(FailedError):
+    """A step failed; `output` (what the node printed) goes to the journal with the error."""
+
+    def __init__(self, message: str, output: str):
+        super().__init__(message)
+        self.output = output
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,8 @@ class Step:
 
     def describe(self) -> str:
         shown = {k: v for k, v in self.args.items()
-                 if v not in (None, {}, "", [], False) and k != "timeout"}
+                 if v not in (None, {}, "", [], False) and k != "timeout"
+                 and not (k == "reboot" and v is True) and k != "home_mb"}
         text = self.kind if not shown else f"{self.kind} " + " ".join(
             f"{v}" if k == "value" else f"{k}={v}" for k, v in shown.items())
         return text
@@ -56,6 +76,7 @@ class Playbook:
     steps: tuple[Step, ...]
     after: tuple[Step, ...] = ()
     description: str = ""
+    before: tuple[Step, ...] = ()
 
 
 def _number(value: Any, what: str, *, minimum: float = 0) -> float:
@@ -100,8 +121,23 @@ def _parse_args(kind: str, value: Any) -> dict[str, Any]:
             return {"value": value}
         raise ValueError("takes the command to run, as a string")
     if kind == "reboot":
-        opts = _options(value, {"timeout": (int, float)}, kind)
-        return {"timeout": _number(opts.get("timeout", 600), "timeout", minimum=1)}
+        opts = _options(value, {"timeout": (int, float), "if_needed": bool}, kind)
+        return {"timeout": _number(opts.get("timeout", 600), "timeout", minimum=1),
+                "if_needed": opts.get("if_needed", False)}
+    if kind == "sysupgrade":   # installer + two reboots: minutes, so a long default
+        opts = _options(value, {"timeout": (int, float), "snapshot": bool, "reboot": bool}, kind)
+        return {"timeout": _number(opts.get("timeout", 3600), "timeout", minimum=1),
+                "snapshot": opts.get("snapshot", False), "reboot": opts.get("reboot", True)}
+    if kind in ("sysmerge", "fw_update", "pkg_add"):
+        _options(value, {}, kind)
+        return {}
+    if kind == "preflight":
+        opts = value if isinstance(value, dict) else {"for": value}
+        opts = _options(opts, {"for": str, "snapshot": bool, "home_mb": int}, kind)
+        if opts.get("for") != "upgrade":
+            raise ValueError("is `upgrade` (or {for: upgrade, snapshot: true, home_mb: N})")
+        return {"value": "upgrade", "snapshot": opts.get("snapshot", False),
+                "home_mb": opts.get("home_mb", 1024)}
     if kind == "syspatch":
         opts = _options(value, {"timeout": (int, float)}, kind)
         return {"timeout": _number(opts.get("timeout", 600), "timeout", minimum=1)}
@@ -200,7 +236,7 @@ def load_playbook(path: str | Path) -> Playbook:
     if not isinstance(serial, bool):
         raise PlaybookError(f"{path}: serial: is true or false")
     sections = {}
-    for section in ("steps", "after"):
+    for section in ("before", "steps", "after"):
         raw = doc.get(section) or []
         if not isinstance(raw, list):
             raise PlaybookError(f"{path}: {section}: is a list of steps")
@@ -212,8 +248,8 @@ def load_playbook(path: str | Path) -> Playbook:
             except ValueError as exc:
                 raise PlaybookError(f"{path}: {where} {exc}") from None
         sections[section] = tuple(steps)
-    if not sections["steps"] and not sections["after"]:
+    if not any(sections.values()):
         raise PlaybookError(f"{path}: no steps")
     return Playbook(path=path, name=str(doc.get("name") or path.stem), serial=serial,
                     steps=sections["steps"], after=sections["after"],
-                    description=str(doc.get("description") or ""))
+                    description=str(doc.get("description") or ""), before=sections["before"])

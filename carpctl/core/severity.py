@@ -57,6 +57,8 @@ FINDING_SEVERITY: dict[str, Severity] = {
     "runtime-drift": Severity.WARNING,    # runtime differs from hostname.carpN/sysctl.conf
     "equal-advskew": Severity.WARNING,    # a warning only: never makes status unhealthy
     "relayd-host-disabled": Severity.WARNING,   # a warning only: the operator's own choice
+    "release-pin": Severity.WARNING,      # a node is not on the inventory's `release:`
+    "mixed-release": Severity.WARNING,    # a warning only: the nodes run different releases
     "unparsed": Severity.UNKNOWN,
 }
 UNKNOWN_CODE_SEVERITY = Severity.WARNING

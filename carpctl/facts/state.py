@@ -47,6 +47,7 @@ from carpctl.facts.carpconf import CarpConfig, parse_hostname_carp, parse_sysctl
 from carpctl.facts.interfaces import Interface, parse_group_demotes, parse_interfaces
 from carpctl.facts.netstat import CarpStats, parse_carp_stats
 from carpctl.facts.parked import Parked
+from carpctl.facts.release import KernVersion, parse_kern_version, parse_release
 from carpctl.facts.ruleset import parse_pf_anchors, parse_pf_rules
 from carpctl.remote import commands as C
 from carpctl.remote.batch import Result
@@ -130,13 +131,16 @@ REGISTRY: tuple[Fact, ...] = (
     Fact(name="pf_anchors", command=C.PF_ANCHORS, parse=from_stdout(parse_pf_anchors)),
     Fact(name="sysctl_conf", command=C.SYSCTL_CONF, missing=dict,
          parse=from_stdout(parse_sysctl_conf)),
+    Fact(name="release", command=C.RELEASE, parse=from_stdout(parse_release)),   # uname -r
+    # the running kernel (carpctl.facts.release)
+    Fact(name="kern_version", command=C.KERN_VERSION, parse=from_stdout(parse_kern_version)),
 )
 #: every fact by name: the command that prints it
 FACTS: dict[str, C.Command] = {fact.name: fact.command for fact in REGISTRY}
 CARP = ("carp", "demote")               # enough for CARP decisions (polls during a failover)
 CONFIG = ("interfaces", "group_demotes", "carp_config", "sysctl_conf")  # what boot rebuilds
 STATUS = (*CARP, "sysctl", "carp_stats", "pf", "relayd_enabled", "relayd", "maintenance", "parked",
-          "boot_restored", *CONFIG, "pf_rules", "pf_anchors")
+          "boot_restored", *CONFIG, "pf_rules", "pf_anchors", "release", "kern_version")
 _FILE = "sha256 "                       # a deployed file's fact is named "sha256 DEST"
 
 
@@ -178,6 +182,8 @@ class NodeState:
     sysctl_conf: dict[str, str] | None = None      # /etc/sysctl.conf ({} when missing)
     pf_rules: tuple[str, ...] | None = None        # the loaded main ruleset (pfctl -sr)
     pf_anchors: tuple[str, ...] | None = None      # anchor paths below main (pfctl -sA)
+    release: str | None = None                     # uname -r
+    kern_version: KernVersion | None = None
     problems: tuple[str, ...] = ()
 
     @property

@@ -63,7 +63,7 @@ def reboot_node(session: Session, pair: Pair, node: Node, *, timeout: float) -> 
             progress.update(f"{node.name}: rebooting ({time.monotonic() - started:.0f}s)")
             time.sleep(POLL)
         back = time.monotonic() - started
-        _wait_carp_settled(session, pair, node, deadline, progress)
+        wait_carp_settled(session, pair, node, deadline, progress)
     return f"rebooted: SSH back after {back:.1f}s, CARP settled after {time.monotonic() - started:.1f}s"
 
 
@@ -82,7 +82,7 @@ def _expected_demote(states, node: Node) -> int:
 SETTLE_FACTS = ("carp", "demote", "maintenance", "parked")   # what the settle wait compares
 
 
-def _wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float, progress) -> None:
+def wait_carp_settled(session: Session, pair: Pair, node: Node, deadline: float, progress) -> None:
     """Boot demotion gone (rc's 128, pfsync's 32), node BACKUP, one MASTER per vhid.
 
     Polls only the rebooted node, with only the facts compared, until its own part holds;

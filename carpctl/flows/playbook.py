@@ -15,9 +15,17 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from carpctl.core.carp import one_master_each, pair_master, vhid_table
-from carpctl.core.playbook import Playbook, Step
-from carpctl.errors import CarpctlError, FailedError, UndoFailedError, UsageError, error_for
+from carpctl.core.playbook import NODE_STEPS, Done, Playbook, Step
+from carpctl.errors import (
+    CarpctlError,
+    FailedError,
+    RefusedError,
+    UndoFailedError,
+    UsageError,
+    error_for,
+)
 from carpctl.flows import maintenance
+from carpctl.flows import upgrade as up
 from carpctl.flows.failover import failover
 from carpctl.flows.node_ops import reboot_node, run_command, syspatch_node, wait_healthy
 from carpctl.inventory import Node, Pair
@@ -48,6 +56,8 @@ def plan(playbook: Playbook, pair: Pair, master: str) -> list[Task]:
     def add(step: Step, node: str | None) -> None:
         tasks.append(Task(len(tasks) + 1, step, node))
 
+    for step in playbook.before:
+        add(step, _resolve(pair, master, step.node))
     if playbook.serial:
         order = [pair.peer_of(master).name, master]
         for node in order:
@@ -58,8 +68,7 @@ def plan(playbook: Playbook, pair: Pair, master: str) -> list[Task]:
             if node == master and not hands_over:
                 add(HANDOVER, node)
             for step in playbook.steps:
-                add(step, node if step.kind in ("maintenance", "run", "reboot", "syspatch",
-                                                 "failover") else None)
+                add(step, node if step.kind in NODE_STEPS else None)
     else:
         for step in playbook.steps:
             add(step, _resolve(pair, master, step.node))
@@ -119,13 +128,19 @@ def run_playbook(session: Session, playbook: Playbook, pair: Pair, *, check: boo
                 continue
             try:   # an interrupt as the task starts is checked like one inside it
                 _report(on_task, task, len(tasks), "start")
-                note = execute(session, playbook, pair, master, task)
+                result = execute(session, playbook, pair, master, task)
             except BaseException as exc:
+                output = getattr(exc, "output", "")
                 session.step(task.key(pair.name), "failed", node=task.node,
-                             step=task.describe(), error=str(exc) or type(exc).__name__)
+                             step=task.describe(), error=str(exc) or type(exc).__name__,
+                             **({"output": output} if output else {}))
+                if isinstance(exc, RefusedError) and not done:
+                    raise   # a preflight said no before anything ran: nothing changed (exit 3)
                 raise _stopped(session, pair, task, exc) from None
+            outcome = result if isinstance(result, Done) else Done(result)
+            note = outcome.note
             session.step(task.key(pair.name), "ok", node=task.node, step=task.describe(),
-                         note=note)
+                         note=note, **({"output": outcome.output} if outcome.output else {}))
             done.add(task.index)
             _report(on_task, task, len(tasks), note or "ok")
         return PairRun(pair.name, master, tuple(tasks), tuple(sorted(done)))
@@ -136,8 +151,9 @@ def _report(on_task, task: Task, total: int, text: str) -> None:
         on_task(task, total, text)
 
 
-def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task: Task) -> str:
-    """Carry out one task; returns a one-line note for the journal."""
+def execute(session: Session, playbook: Playbook, pair: Pair, master: str,
+            task: Task) -> str | Done:
+    """Carry out one task; returns a one-line note for the journal (Done: with the output)."""
     step, args = task.step, task.step.args
     if step.kind == "failover":   # `away` names its node; `back` and `to` do not
         return _failover_task(session, pair, master, task)
@@ -145,6 +161,9 @@ def execute(session: Session, playbook: Playbook, pair: Pair, master: str, task:
         return _node_task(session, pair, master, task, pair.node(task.node))
     if step.kind == "wait":
         return wait_healthy(session, pair, timeout=args["timeout"])
+    if step.kind == "preflight":
+        return up.upgrade_preflight(session, pair, snapshot=args["snapshot"],
+                                    home_mb=args["home_mb"])
     if step.kind == "pause":
         time.sleep(args["value"])
         return ""
@@ -179,7 +198,8 @@ def _failover_task(session: Session, pair: Pair, master: str, task: Task) -> str
         f"MASTER on {report.target} after {report.handover_seconds:.1f}s"
 
 
-def _node_task(session: Session, pair: Pair, master: str, task: Task, node: Node) -> str:
+def _node_task(session: Session, pair: Pair, master: str, task: Task,
+               node: Node) -> str | Done:
     step, args = task.step, task.step.args
     if step.kind == "maintenance":
         if args["value"] == "enter":
@@ -189,9 +209,20 @@ def _node_task(session: Session, pair: Pair, master: str, task: Task, node: Node
     if step.kind == "run":
         return run_command(session, node, args["value"])
     if step.kind == "reboot":
+        if args.get("if_needed"):
+            return up.reboot_if_needed(session, pair, node, timeout=args["timeout"])
         return reboot_node(session, pair, node, timeout=args["timeout"])
     if step.kind == "syspatch":
         return syspatch_node(session, pair, node, timeout=args["timeout"])
+    if step.kind == "sysupgrade":
+        return up.sysupgrade_node(session, pair, node, snapshot=args["snapshot"],
+                                  reboot=args["reboot"], timeout=args["timeout"])
+    if step.kind == "sysmerge":
+        return up.sysmerge_node(session, node)
+    if step.kind == "fw_update":
+        return up.fw_update_node(session, node)
+    if step.kind == "pkg_add":
+        return up.pkg_add_node(session, node)
     raise AssertionError(step.kind)
 
 

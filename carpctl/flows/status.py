@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from carpctl.core.carp import Finding, PairVerdict, assess
+from carpctl.core.releases import release_findings, release_warnings
 from carpctl.errors import UsageError
 from carpctl.facts.state import NodeState
 from carpctl.inventory import Pair
@@ -50,7 +51,9 @@ def status(session: Session, pairs: list[Pair], *, parallel: int = 16) -> list[P
     for pair in pairs:
         expected, problems = expected_hashes(pair) if pair.files else ({}, [])
         verdict = assess(pair.name, by_pair[pair.name], expected, pfsync=pair.pfsync)
-        if problems:
-            verdict = replace(verdict, findings=verdict.findings + tuple(problems))
+        states = by_pair[pair.name]
+        problems += release_findings(states, pair.release)
+        verdict = replace(verdict, findings=verdict.findings + tuple(problems),
+                          warnings=verdict.warnings + tuple(release_warnings(states)))
         results.append(PairStatus(pair.name, tuple(by_pair[pair.name]), verdict))
     return results

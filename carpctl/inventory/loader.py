@@ -229,6 +229,7 @@ class Pair:
     source_file: Path
     deploy: DeploySettings = field(default_factory=DeploySettings)
     pfsync: bool = True               # false: no pfsync between the nodes (states not synced)
+    release: str | None = None        # the release the nodes should run (status finding if not)
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -449,6 +450,7 @@ def _build_pair(name: str, raw: object, ctx: Ctx, layers: Layers) -> Pair | None
         vars=pair_vars,
         source_file=ctx.file,
         pfsync=data.get("pfsync", True),
+        release=data.get("release"),
     )
 
 

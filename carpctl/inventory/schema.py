@@ -76,6 +76,14 @@ def flag(value: object, ctx: Ctx) -> bool:
     return value
 
 
+def release(value: object, ctx: Ctx) -> str:
+    """An OpenBSD release like 7.6 (YAML reads an unquoted 7.6 as a number: both are taken)."""
+    text = repr(value) if isinstance(value, float) else value
+    if not isinstance(text, str) or not re.fullmatch(r"[1-9][0-9]*\.[0-9]", text):
+        raise ValueError(f"{show(value)} must be an OpenBSD release like 7.6")
+    return text
+
+
 def int_range(low: int, high: int) -> Converter:
     return checked(lambda value: checks.check_int_range(value, low, high))
 
@@ -386,6 +394,7 @@ PAIR_KEYS: dict[str, Converter] = {
     "nodes": nodes,
     # false: the pair runs without pfsync; failover goes on, warning that states are not synced
     "pfsync": flag,
+    "release": release,     # the release both nodes should run: another one is a status finding
     **DEFAULTS_KEYS,
 }
 

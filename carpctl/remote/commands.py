@@ -103,6 +103,27 @@ done; true"""), privileged=True)
 REBOOT = cmd("reboot", privileged=True)
 
 
+# -- release upgrades (carpctl.flows.upgrade) -------------------------------------------------
+RELEASE = cmd("uname", "-r")
+KERN_VERSION = cmd("sysctl", "-n", "kern.version")
+ARCH = cmd("uname", "-m")
+INSTALLURL = cmd("cat", "/etc/installurl")
+UPGRADE_SPACE = cmd("df", "-Pk", "/usr", "/home")      # where sysupgrade puts and unpacks sets
+SYSMERGE = cmd("sysmerge", "-b", privileged=True)
+FW_UPDATE = cmd("fw_update", privileged=True)
+PKG_UPDATE = cmd("pkg_add", "-Iu", privileged=True)
+
+
+def sysupgrade(snapshot: bool) -> Command:
+    """Always -n: carpctl keeps the whole output and reboots itself once it is read."""
+    return cmd("sysupgrade", "-n", *(("-s",) if snapshot else ()), privileged=True)
+
+
+def fetch_check(url: str) -> Command:
+    """The node's own ftp(1) fetches `url` to nowhere: does its mirror answer it?"""
+    return cmd("ftp", "-V", "-o", "/dev/null", url)
+
+
 def shell(line: str) -> Command:
     """An operator's own command from a playbook, run by the node's shell (with doas)."""
     return Command(("sh", "-c", line), privileged=True)
@@ -119,6 +140,12 @@ def _write_line(text: str, path: str, *, append: bool = False) -> str:
 def write_marker(path: str, text: str) -> Command:
     """Write a one-line marker file (root-owned, under a directory created if needed)."""
     return sh(f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0] or '/')}", _write_line(text, path))
+
+
+def append_marker(path: str, text: str) -> Command:
+    """Add a line to a marker file (created, with its directory, if needed)."""
+    return sh(f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0] or '/')}",
+              _write_line(text, path, append=True))
 
 
 def remove_marker(path: str) -> Command:

@@ -15,5 +15,7 @@ MAINTENANCE_FILE = f"{MAINTENANCE_DIR}/state"   # kept by `carpctl maintenance`
 RC_LOCAL = "/etc/rc.local"
 RC_LOCAL_ORIGINAL = f"{MAINTENANCE_DIR}/rc.local.orig"
 BOOT_RESTORED_FILE = f"{STATE}/restored-at-boot"  # a line per unconfirmed deploy put back at boot
+UPGRADE_FILE = f"{STATE}/upgrade"               # a sysupgrade under way (survives its reboots)
+REBOOT_WANTED = f"{STATE}/reboot-wanted"        # a line per step that asked for a reboot
 BACKUPS = f"{STATE}/backups"                    # one backup set per deploy/rollback run
 MANIFEST = "MANIFEST"

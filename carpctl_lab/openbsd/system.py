@@ -10,6 +10,7 @@ import time
 
 from ..netstart import ifconfig_argvs
 from ..proc import Proc, Registry
+from .sysupgrade import kern_version
 
 REGISTRY = Registry()
 RELEASE = "7.6"
@@ -21,7 +22,8 @@ def _sysctl_values(node) -> dict[str, str]:
     model = node.pair.model
     values = {
         "kern.ostype": "OpenBSD",
-        "kern.osrelease": RELEASE,
+        "kern.osrelease": node.upgrade.release,
+        "kern.version": kern_version(node),
         "kern.hostname": node.hostname,
         "kern.boottime": str(int(node.booted_at)),
         "hw.machine": "amd64",
@@ -95,7 +97,7 @@ def sysctl(proc: Proc, argv: list[str]) -> int:
 @REGISTRY.command("uname")
 def uname(proc: Proc, argv: list[str]) -> int:
     node = proc.node
-    fields = {"s": "OpenBSD", "n": node.hostname, "r": RELEASE,
+    fields = {"s": "OpenBSD", "n": node.hostname, "r": node.upgrade.release,
               "v": f"GENERIC.MP#{node.kernel_build}", "m": "amd64", "p": "amd64"}
     wanted = "".join(a[1:] for a in argv[1:] if a.startswith("-")) or "s"
     if "a" in wanted:
