@@ -246,3 +246,54 @@ def test_a_plan_whose_unparking_is_enough_says_so_and_one_that_is_not_checks_the
     made = plan_for(master(advskew=100), slower)
     assert made.unpark == parked and not made.unpark_is_enough
 
+
+
+def test_restore_by_advskew_lifts_no_demotion():
+    """The advskew method changed no counter: a demote of 1 left on the source (its
+    syncdev down) still counts, and keeps it from pulling MASTER back."""
+    made = plan_for(master(), backup())
+    after = (backup("fw1", advskew=254, demote=1), master("fw2", advskew=100))
+    assert restore_pulls_back(made, *after, source_preempt=True) == []
+
+
+def test_restore_of_carpdemote_compares_the_advskew_read_now():
+    made = plan_for(master(), backup(), method="carpdemote")
+    after = (backup("fw1", advskew=200, demote=50), master("fw2", advskew=100))
+    assert restore_pulls_back(made, *after, source_preempt=True) == []
+
+
+def test_restore_reads_the_targets_other_groups_from_the_preflight():
+    made = plan_for(master(advskew=200), backup())
+    after = (backup("fw1", advskew=254), master("fw2", advskew=100))
+    before = {"fw1": master(advskew=200), "fw2": backup(**groups(carp=0, ifstated=3))}
+    assert restore_pulls_back(made, *after, source_preempt=True) == []
+    assert restore_pulls_back(made, *after, source_preempt=True, before=before) == [1]
+
+
+def test_an_interface_without_vhid_listed_first_does_not_hide_the_others():
+    blank = replace(carp(0, "INIT", name="carp9"), vhid=None)
+    made = plan_for(master(), backup())
+    after = (backup("fw1", advskew=254), master("fw2", advskew=100))
+    source = replace(after[0], carp=(blank, *after[0].carp))
+    assert restore_pulls_back(made, source, after[1], source_preempt=True) == [1, 2]
+    parked = Parked(method="carpdemote", amount=50)
+    target = backup(advskew=0, demote=50, parked=parked)
+    slow = replace(target, carp=(blank, *target.carp[:1], replace(target.carp[1], advskew=200)))
+    assert not _unpark_moves_all(master(advskew=100), slow, parked)
+
+
+def test_undoing_a_parking_is_enough_when_the_source_advertises_another_groups_demotion():
+    parked = Parked(method="carpdemote", amount=50)
+    target = backup(advskew=100, demote=50, parked=parked)
+    source = master(**{**groups(carp=0, ifstated=5), "interfaces": {
+        name: Interface(name=name, groups=("carp", "ifstated"), link=True, subnets=())
+        for name in ("carp0", "carp1")}})
+    assert _unpark_moves_all(source, target, parked)
+    assert not _unpark_moves_all(master(), target, parked)
+
+
+def test_a_parked_advskew_records_amount_is_not_a_demotion():
+    parked = Parked(method="advskew", originals={"carp0": 0, "carp1": 0}, parked_skew=254,
+                    amount=50)
+    target = backup(advskew=254, demote=3, parked=parked)
+    assert not _unpark_moves_all(master(advskew=0, demote=3), target, parked)

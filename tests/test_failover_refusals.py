@@ -14,7 +14,7 @@ from pure_pair import backup, carp, master, node, pair, relayd
 
 from carpctl.core.failover_plan import Plan, preflight
 from carpctl.errors import EXIT_REFUSED, RefusedError, outcome
-from carpctl.facts import Pfsync
+from carpctl.facts import CarpInterface, Pfsync
 from carpctl.facts.interfaces import Interface
 from carpctl.facts.parked import Parked
 from carpctl.facts.state import NodeState
@@ -61,6 +61,11 @@ REFUSALS = [
      backup(carp=(carp(0, "BACKUP", advskew=100),)), {},
      "p: fw1 runs load-balanced CARP on carp0 (carpnodes/balancing, several vhids on one "
      "interface): carpctl cannot fail it over or restore it exactly yet", LOAD_BALANCED),
+    ("two load-balanced interfaces",
+     master(carp=(carp(0, "MASTER", balancing="ip"), carp(1, "MASTER", balancing="arp"))),
+     backup(), {},
+     "p: fw1 runs load-balanced CARP on carp0, carp1 (carpnodes/balancing, several vhids on "
+     "one interface): carpctl cannot fail it over or restore it exactly yet", LOAD_BALANCED),
     ("several vhids on one interface", master(),
      backup(carp=(carp(0, "BACKUP", advskew=100), carp(1, "BACKUP", name="carp0"))), {},
      "p: fw2 runs load-balanced CARP on carp0 (carpnodes/balancing, several vhids on one "
@@ -77,6 +82,8 @@ REFUSALS = [
      "p: vhid 1 is MASTER on both nodes (split brain)", FIX_THE_PAIR),
     ("a vhid without MASTER", node("fw1", "MASTER", "BACKUP"), backup(), {"to": "fw2"},
      "p: vhid 2 has no MASTER", FIX_THE_PAIR),
+    ("a vhid without MASTER on a target MASTER of the rest", backup("fw1"),
+     node("fw2", "MASTER", "BACKUP"), {"to": "fw2"}, "p: vhid 2 has no MASTER", FIX_THE_PAIR),
     ("MASTERs split across the nodes", node("fw1", "MASTER", "BACKUP"),
      node("fw2", "BACKUP", "MASTER"), {"to": "fw2"},
      "p: MASTERs are split across the nodes", FIX_THE_PAIR),
@@ -85,6 +92,9 @@ REFUSALS = [
     ("target INIT", master(), node("fw2", "BACKUP", "INIT", advskew=100), {},
      "p: fw2 carp1 is INIT (interface down or carpdev em1 without link): it cannot take over",
      None),
+    ("target demoted by 1 (a link down)", master(), backup(demote=1), {},
+     "p: fw2 is demoted (it advertises carp demote count 1): it cannot take over (still "
+     "booting, pfsync bulk update, or a link down?)", None),
     ("target demoted", master(), backup(demote=32), {},
      "p: fw2 is demoted (it advertises carp demote count 32): it cannot take over (still "
      "booting, pfsync bulk update, or a link down?)", None),
@@ -201,3 +211,38 @@ def test_a_target_already_master_everywhere_is_nothing_to_do_even_when_it_is_in_
 def test_a_relay_on_either_node_is_announced_in_the_plan():
     assert plan(master(relayd=relayd(relays=True)), backup(relayd=relayd())).relays
     assert not plan(master(relayd=relayd()), backup(relayd=relayd())).relays
+
+
+def without_vhid(name: str) -> CarpInterface:
+    """A carp interface with no vhid configured yet: listed by ifconfig, part of nothing."""
+    return replace(carp(0, "INIT", name=name), vhid=None)
+
+
+def test_a_carp_interface_without_vhid_listed_first_does_not_hide_the_others():
+    fw1 = master(carp=(without_vhid("carp9"), *master().carp))
+    refused = refusal(fw1, backup(advskew=254))
+    assert refused.message.startswith("p: vhid 1: fw2 (advbase 1, advskew 254) would not be")
+
+
+def test_the_plan_names_its_pair():
+    assert plan(master(), backup()).pair == "p"
+
+
+def test_a_target_parked_by_advskew_is_judged_at_its_original_advskews():
+    """Undoing the parking is not enough here (equal advskews), but raising the source's
+    advskew then moves everything: the target's own 254 is about to go."""
+    parked = Parked(method="advskew", originals={"carp0": 0, "carp1": 0}, parked_skew=254)
+    made = plan(master(), backup(advskew=254, parked=parked))
+    assert made.unpark == parked and not made.unpark_is_enough
+
+
+def test_a_source_already_advertising_a_demotion_in_another_group_moves_by_it():
+    demoted = dict(group_demotes={"carp": 0, "ifstated": 5}, interfaces={
+        name: Interface(name=name, groups=("carp", "ifstated"), link=True, subnets=())
+        for name in ("carp0", "carp1")})
+    assert plan(master(**demoted), backup(advskew=254)).target == "fw2"
+
+
+def test_an_unprinted_target_advskew_is_0():
+    low = carp(0, "BACKUP", advskew=None), carp(1, "BACKUP", advskew=None)
+    assert plan(master(), backup(carp=low), the_pair=pair(advskew=1)).advskew == 1
