@@ -13,8 +13,10 @@ from pure_pair import backup, carp, master, node, pair
 
 import carpctl.flows.failover as flow
 from carpctl.errors import FailedError
+from carpctl.facts.state import CARP
 from carpctl.flows.failover import heard_enough, wait_until
 
+SESSION = object()
 SPLIT = {"fw1": master("fw1"), "fw2": node("fw2", "MASTER", "BACKUP")}
 HANDING = {"fw1": master("fw1"), "fw2": backup("fw2")}
 DONE = {"fw1": backup("fw1"), "fw2": master("fw2")}
@@ -29,6 +31,8 @@ def readings(monkeypatch):
         queue = list(states)
 
         def read_pair(session, the_pair, facts, *, strict):
+            # only CARP state, and a node that cannot be read ends the wait (strict)
+            assert (session, the_pair.name, facts, strict) == (SESSION, "p", CARP, True)
             taken.append(1)
             return queue.pop(0) if len(queue) > 1 else queue[0]
         monkeypatch.setattr(flow, "read_pair", read_pair)
@@ -41,9 +45,17 @@ def handed_over(states) -> bool:
     return states["fw2"].is_master_everywhere() and states["fw1"].is_backup_everywhere()
 
 
-def wait(**kw):
-    return wait_until(None, pair(), handed_over, kw.pop("timeout", 30.0), "waiting for fw2",
-                      stop_on_split=kw.pop("stop_on_split", True))
+def wait(*, timeout: float = 30.0, progress=None, **kw):
+    kw.setdefault("stop_on_split", True)
+    return wait_until(SESSION, pair(), handed_over, timeout, "waiting for fw2", progress, **kw)
+
+
+class Progress:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def update(self, line: str) -> None:
+        self.lines.append(line)
 
 
 def test_one_reading_with_both_master_is_a_hand_over_in_flight_not_split_brain(readings):
@@ -72,6 +84,32 @@ def test_without_stop_on_split_a_split_pair_is_waited_for_until_the_timeout(read
     with pytest.raises(TimeoutError, match=r"waiting for fw2: not done after 0s \(fw1 "
                                            r"MASTER/MASTER, fw2 MASTER/BACKUP\)"):
         wait(stop_on_split=False, timeout=0.0)
+
+
+def test_split_brain_stops_the_wait_only_when_asked(readings):
+    """The undo waits for one MASTER per vhid without stop_on_split: split readings then
+    are the state to wait out, not an error."""
+    readings(SPLIT, SPLIT, SPLIT, DONE)
+    assert wait_until(SESSION, pair(), handed_over, 30.0, "waiting") == DONE
+    readings(SPLIT, SPLIT, SPLIT, DONE)
+    assert wait(stop_on_split=False) == DONE
+
+
+def test_split_brain_names_every_split_vhid(readings):
+    both = {"fw1": master("fw1"), "fw2": master("fw2")}
+    readings(both, both)
+    with pytest.raises(FailedError, match="vhid 1, 2 is MASTER on both nodes"):
+        wait()
+
+
+def test_the_wait_shows_what_it_waits_for_and_the_pair_as_read(readings, monkeypatch):
+    clock = iter([100.0, 100.0, 101.5, 101.5, 102.5, 102.5])
+    monkeypatch.setattr(flow.time, "monotonic", lambda: next(clock))
+    readings(HANDING, HANDING, DONE)
+    progress = Progress()
+    wait(progress=progress)
+    assert progress.lines == ["waiting for fw2: 1.5s (fw1 MASTER/MASTER, fw2 BACKUP/BACKUP)",
+                              "waiting for fw2: 2.5s (fw1 MASTER/MASTER, fw2 BACKUP/BACKUP)"]
 
 
 def test_a_reading_that_is_done_is_returned_even_on_the_deadline(readings):
@@ -106,6 +144,7 @@ def test_intervals_that_divide_exactly_do_not_count_one_more():
 
 def test_an_unprinted_advbase_is_one_second_and_interfaces_without_vhid_do_not_count():
     assert heard_enough(new_master((None, 0), (1, 0))) == 2
+    assert heard_enough(new_master((1, None), (1, 0))) == 2
     no_vhid = master("fw2", carp=(carp(0, "MASTER"), carp(1, "MASTER", vhid=0)))
     assert heard_enough(no_vhid) == 1
     assert heard_enough(master("fw2", carp=())) == 1
