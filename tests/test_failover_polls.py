@@ -145,6 +145,7 @@ def test_intervals_that_divide_exactly_do_not_count_one_more():
 def test_an_unprinted_advbase_is_one_second_and_interfaces_without_vhid_do_not_count():
     assert heard_enough(new_master((None, 0), (1, 0))) == 2
     assert heard_enough(new_master((1, None), (1, 0))) == 2
+    assert heard_enough(new_master((1, None), (1, 1))) == 3   # 1 s and 1.0039 s
     no_vhid = master("fw2", carp=(carp(0, "MASTER"), carp(1, "MASTER", vhid=0)))
     assert heard_enough(no_vhid) == 1
     assert heard_enough(master("fw2", carp=())) == 1
