@@ -216,6 +216,12 @@ def interval(advbase: int, advskew: int) -> tuple[int, int]:
     return (advbase, usec)
 
 
+def compared(advbase: int, advskew: int) -> tuple[int, int]:
+    """(seconds, microseconds) as carp_proto_input_c compares two advertisers: raw, without
+    the 1/256 s floor of the timers (at advbase 0, advskew 0 is faster than advskew 1)."""
+    return (advbase, advskew * 1_000_000 // 256)
+
+
 def seconds(advbase: int, advskew: int) -> float:
     sec, usec = interval(advbase, advskew)
     return sec + usec / 1_000_000
@@ -233,12 +239,13 @@ def settle_time(states) -> float:
 def backup_takes_over(*, preempt: bool, own: tuple[int, int], own_demote: int,
                       sender: tuple[int, int], sender_demote: int,
                       own_advbase: int, own_advskew: int) -> bool:
-    """Whether a BACKUP becomes MASTER on hearing the MASTER's advertisement (rules 1-3)."""
+    """Whether a BACKUP becomes MASTER on hearing the MASTER's advertisement (rules 1-3);
+    `own` and `sender` as `compared` gives them."""
     if preempt and own < sender and sender_demote >= own_demote:
         return True
     if sender_demote > own_demote:
         return True
-    return own_advbase > 0 and (3 * own_advbase, own_advskew * 1_000_000 // 256) < sender
+    return own_advbase > 0 and compared(3 * own_advbase, own_advskew) < sender
 
 
 Timing = tuple[int | None, int | None]   # (advbase, advskew) as ifconfig printed them
@@ -254,6 +261,6 @@ def moves_to(*, backup_preempt: bool, backup_demote: int, backup: Timing,
              master_demote: int, master: Timing) -> bool:
     """Will the BACKUP (advbase, advskew) take the vhid from the MASTER (advbase, advskew)?"""
     backup, master = _kernel(backup), _kernel(master)
-    return backup_takes_over(preempt=backup_preempt, own=interval(*backup), own_demote=backup_demote,
-                             sender=interval(*master), sender_demote=master_demote,
+    return backup_takes_over(preempt=backup_preempt, own=compared(*backup), own_demote=backup_demote,
+                             sender=compared(*master), sender_demote=master_demote,
                              own_advbase=backup[0], own_advskew=backup[1])
