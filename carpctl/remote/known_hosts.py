@@ -170,6 +170,8 @@ def _entry(line: str, where: str):
         reason = exc.exc if isinstance(exc, InvalidHostKey) else exc
         log.warning("carpctl: warning: %s: skipped, the key is not valid (%s)", where, reason)
         return None
+    if entry is None:
+        return None
     bad = next((n for n in entry.hostnames if n.startswith("|1|") and not _hashed_ok(n)), None)
     if bad is not None:
         log.warning("carpctl: warning: %s: skipped, the hashed host name is not "
