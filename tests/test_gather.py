@@ -32,6 +32,8 @@ def results(answers: dict[str, tuple[int, str, str]] | None = None) -> dict[str,
         "sysctl_conf": (0, "net.inet.carp.preempt=0\n", ""),
         "pf_rules": (0, 'pass in on em0 all flags S/SA\nanchor "relayd/*" all\n', ""),
         "pf_anchors": (0, "  relayd\n", ""),
+        "release": (0, "7.6\n", ""),
+        "kern_version": (0, fixture("sysctl_kern_version.txt"), ""),
         "sha256 /etc/pf.conf": (0, DIGEST + "\n", ""),
         "sha256 /etc/relayd.conf": (0, DIGEST + "\n", ""),
     }
@@ -50,7 +52,8 @@ def test_a_normal_batch_gives_every_fact():
     assert (state.demote, state.preempt, state.relayd_enabled) == (0, False, True)
     assert state.relayd.running and state.pf.enabled and state.maintenance is None
     assert state.parked is None and state.carp_stats.bad_auth == 12
-    assert state.boot_restored is None
+    assert state.boot_restored is None and state.release == "7.6"
+    assert state.kern_version is not None and state.kern_version.release == "7.6"
     assert state.files == {"/etc/pf.conf": DIGEST, "/etc/relayd.conf": DIGEST}
 
 
