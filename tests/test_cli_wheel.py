@@ -75,7 +75,7 @@ def test_an_installed_wheel_finds_its_playbooks_by_name_prints_its_guide_and_car
     listed = carpctl("run", "--list")
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[0] for line in listed.stdout.splitlines()[1:]] == \
-        ["deploy-handoff", "reboot", "syspatch"]
+        ["deploy-handoff", "reboot", "syspatch", "upgrade"]
 
     planned = carpctl("-i", str(lab.inventory), "run", "syspatch", "pair1", "--check")
     assert planned.returncode == 0, planned.stderr
